@@ -1,0 +1,171 @@
+"""The pipeline, read top to bottom: spec → derivation → trace → page → Markdown → check → files.
+
+``build`` returns a :class:`Document` only after the checker has re-read the rendered Markdown and
+found nothing wrong, so no unchecked number can reach a file. ``write`` produces every requested
+format in memory first and then moves the files into place, so a failure leaves no partial file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import derive, document, program, spec, trace
+from .catalog import LANGUAGES
+from .errors import CheckFailed, ExplainerError, ExportError
+from .render import render
+
+FORMATS = ("md", "html", "pdf")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A built, verified lesson document; ``markdown`` displays in a notebook as-is."""
+
+    lesson: spec.Lesson
+    lang: str
+    markdown: str
+    trace: dict
+    figures: dict = field(default_factory=dict)
+    checked: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.lesson.name}.{self.lang}"
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+
+def _lesson(source) -> spec.Lesson:
+    if isinstance(source, spec.Lesson):
+        return source
+    if isinstance(source, dict):
+        return spec.from_dict(source)
+    return spec.load(source)
+
+
+def build(source=None, *, lang: str | None = None, templates: str | Path | None = None,
+          figures: bool = True) -> Document:
+    """Build and verify the document of a lesson (a path, a parsed dict, a Lesson, or the default)."""
+    lesson = _lesson(source)
+    lang = lang or lesson.language
+    if lang not in LANGUAGES:
+        raise ExplainerError(f"--lang: expected one of {', '.join(LANGUAGES)}, found {lang!r}")
+    derivation = derive.derive(lesson)
+    keep = frozenset(lesson.document.detailed)
+    run = trace.descend(lesson, derivation, keep_batches=keep)
+    code = program.run(lesson, derivation)
+    page = document.assemble(lesson, derivation, run, code, lang)
+    pictures = _figures(lesson, derivation, run, page, lang) if figures else {}
+    markdown = render("lesson.md.j2", {"page": page, "figures": list(pictures)}, kind="md", lang=lang,
+                      teacher_dir=templates)
+    checked = verify(markdown, f"{lesson.name}.{lang}.md", lang)
+    return Document(lesson, lang, markdown, trace_json(lesson, run, page), pictures, checked)
+
+
+def verify(markdown: str, name: str, lang: str) -> int:
+    """Re-read the rendered Markdown with the checker; any finding stops the build."""
+    from .check import check_text
+
+    report = check_text(markdown, name=name, lang=lang, strict=True)
+    if report.findings:
+        raise CheckFailed(list(report.findings), where=name)
+    return report.checked
+
+
+def _figures(lesson, derivation, run, page, lang) -> dict[str, str]:
+    from . import figures
+
+    return figures.make(lesson, derivation, run, page, lang)
+
+
+def trace_json(lesson: spec.Lesson, run: trace.Trace, page: document.Page) -> dict:
+    def floats(d: dict) -> dict:
+        return {k: float(v) for k, v in d.items()}
+
+    return {
+        "title": lesson.title,
+        "parameters": list(lesson.parameter_names),
+        "learning_rate": float(lesson.learning_rate),
+        "diverged_at": run.diverged_at,
+        "epochs": [
+            {
+                "epoch": r.epoch,
+                "params": floats(r.params),
+                "loss": r.loss,
+                "gradient": floats(r.gradient),
+                "params_after": floats(r.params_after),
+            }
+            for r in run.epochs
+        ],
+        "predictions": {
+            "before": {p.point: float(p.value.value) for p in page.predictions_before},
+            "after": {p.point: float(p.value.value) for p in page.predictions_after},
+        },
+    }
+
+
+def outputs(doc: Document, formats: tuple[str, ...]) -> tuple[dict[str, bytes], list[str]]:
+    """Every file's bytes, in memory; a format that fails is left out and its reason returned."""
+    files: dict[str, bytes] = {
+        f"{doc.name}.json": (json.dumps(doc.trace, indent=2, ensure_ascii=False) + "\n").encode(),
+    }
+    problems: list[str] = []
+    if "md" in formats:
+        files[f"{doc.name}.md"] = doc.markdown.encode()
+        files.update({name: svg.encode() for name, svg in doc.figures.items()})
+    labels = {"contents": _word(doc.lang, "contents")}
+    if "html" in formats:
+        from .publish.html import to_html
+
+        files[f"{doc.name}.html"] = to_html(doc.markdown, title=doc.lesson.title, lang=doc.lang,
+                                            figures=doc.figures, labels=labels).encode()
+    if "pdf" in formats:
+        try:
+            from .publish.pdf import to_pdf
+
+            files[f"{doc.name}.pdf"] = to_pdf(doc.markdown, title=doc.lesson.title, lang=doc.lang,
+                                              figures=doc.figures, labels=labels)
+        except ExportError as exc:
+            problems.append(str(exc))
+    return files, problems
+
+
+def _word(lang: str, key: str) -> str:
+    from .catalog import catalog
+
+    return catalog(lang, "page")(key)
+
+
+def write(files: dict[str, bytes], out: str | Path) -> list[Path]:
+    """Move every file into ``out`` only once all of them exist: each via a temporary and a rename."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, data in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=".explainer-", dir=out)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            staged.append((tmp, out / name))
+    except OSError:
+        for tmp, _ in staged:
+            os.unlink(tmp)
+        raise
+    for tmp, final in staged:
+        os.replace(tmp, final)
+        os.chmod(final, 0o644)
+    return [final for _, final in staged]
+
+
+def available_formats() -> tuple[str, ...]:
+    """The formats this installation can make: PDF only with the optional typst package."""
+    from .publish.pdf import pdf_available
+
+    return FORMATS if pdf_available() is None else ("md", "html")
+
+
+__all__ = ["Document", "build", "write", "outputs", "available_formats", "FORMATS", "ExplainerError", "ExportError"]

@@ -1,0 +1,116 @@
+"""The lesson as a plain NumPy program, printed for the reader and run to capture its real output.
+
+The program text comes from a template and from trees printed by :class:`PythonPrinter`, never from
+the spec's strings, so running it executes only code this module wrote. Its output is compared with
+the trace by the tests: the reader can run the same code and see the same lines.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from . import expr as E
+from .derive import Derivation
+from .render import render
+from .spec import TARGET, Lesson
+
+#: Runs bigger than this (points × epochs) are not re-run: the trace already did the same arithmetic.
+RUN_BUDGET = 20_000_000
+
+
+@dataclass(frozen=True)
+class Program:
+    code: str
+    output: str
+    ran: bool
+
+
+class PythonPrinter:
+    """NumPy source for a tree, dispatching on node type like the LaTeX printer."""
+
+    _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
+    _CALLS = {"exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sign": "np.sign"}
+
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+
+    def print(self, node: E.Expr) -> str:
+        return getattr(self, "_print_" + type(node).__name__)(node)
+
+    def _prec(self, node: E.Expr) -> int:
+        if isinstance(node, E.BinOp):
+            return self._PREC[node.op]
+        if isinstance(node, E.Neg) or (isinstance(node, E.Num) and node.value < 0):
+            return 1.5
+        return 4
+
+    def _print_Num(self, node: E.Num) -> str:
+        return node.text
+
+    def _print_Sym(self, node: E.Sym) -> str:
+        return self.names.get(node.name, node.name)
+
+    def _print_Group(self, node: E.Group) -> str:
+        return f"({self.print(node.inner)})"
+
+    def _print_Neg(self, node: E.Neg) -> str:
+        inner = self.print(node.operand)
+        return f"-({inner})" if self._prec(node.operand) <= 2 else f"-{inner}"
+
+    def _print_Call(self, node: E.Call) -> str:
+        arg = self.print(node.args[0])
+        if node.func == "sigma":
+            return f"1 / (1 + np.exp(-({arg})))"
+        return f"{self._CALLS[node.func]}({arg})"
+
+    def _print_BinOp(self, node: E.BinOp) -> str:
+        prec = self._PREC[node.op]
+        left = self.print(node.left)
+        right = self.print(node.right)
+        if self._prec(node.left) < prec or (node.op == "^" and self._prec(node.left) <= prec):
+            left = f"({left})"
+        if self._prec(node.right) < prec or (node.op in "-/" and self._prec(node.right) <= prec) or self._prec(node.right) == 1.5:
+            right = f"({right})"
+        op = {"^": "**"}.get(node.op, node.op)
+        return f"{left} {op} {right}"
+
+
+def program_source(lesson: Lesson, derivation: Derivation) -> str:
+    inputs = list(lesson.inputs)
+    arrays = {n: ("X" if len(inputs) == 1 else n.upper()) for n in inputs}
+    model = PythonPrinter({n: n for n in inputs}).print(lesson.model.tree)
+    point = PythonPrinter({**{n: n for n in inputs}, "f": "y_pred", TARGET: "y"})
+    context = {
+        "lesson": lesson,
+        "inputs": inputs,
+        "arrays": arrays,
+        "data": {n: ", ".join(repr_number(v) for v in lesson.column(n)) for n, _ in lesson.data},
+        "params": [(n, float(v)) for n, v in lesson.parameters],
+        "model": model,
+        "loss": point.print(derivation.loss_summand_f),
+        "gradients": [(p.parameter, point.print(p.summand_f)) for p in derivation.partials],
+        "gradient_names": ", ".join(f"d{p}" for p in lesson.parameter_names),
+        "predict": [repr_number(float(v)) for v in lesson.document.predict],
+        "learning_rate": repr_number(float(lesson.learning_rate)),
+        "optimizer": lesson.optimizer,
+        "momentum": repr_number(float(lesson.optimizer.momentum)),
+    }
+    return render("program.py.j2", context, kind="code", lang=lesson.language)
+
+
+def repr_number(value: float) -> str:
+    """``2`` for 2.0 and ``0.01`` for 0.01: the data as a person would type it."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+
+
+def run(lesson: Lesson, derivation: Derivation) -> Program:
+    code = program_source(lesson, derivation)
+    if lesson.size * lesson.epochs > RUN_BUDGET:
+        return Program(code, "", ran=False)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code, "<lesson program>", "exec"), {"__name__": "__lesson__"})  # our own generated code
+    return Program(code, out.getvalue(), ran=True)
