@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from explainer.errors import ExportError
-from explainer.publish import fonts
-from explainer.publish.markdown_tree import is_math, new_markdown
+from explainer.publish import fonts, linebreak
+from explainer.publish.markdown_tree import is_math, math_source, new_markdown
 
 #: Family name of the embedded subset; not "Noto Sans CJK SC", so that an installed copy of the full
 #: font can never stand in for (or be mistaken for) the page's own.
@@ -31,12 +31,11 @@ _UNARY_MINUS = re.compile(
     r"((?:^|[=(\[{,&+<>-]|\\(?:times|cdot|approx|left[(\[]|le|ge|neq))\s*)-\s*(\d+(?:\.\d+)?|[A-Za-z]|\\(?:alpha|sigma|eta|lambda|infty))(?![A-Za-z_^.\d])"
 )
 _XMLNS = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
-_COMMAND = re.compile(r"\\[A-Za-z]+\*?|\\.")
-_INVISIBLE = re.compile(r"\\(left|right|begin\{[^}]*\}|end\{[^}]*\}|text|mathrm|mathbf|operatorname|quad|qquad|,|;|!)|[{}&]")
 
-# Rough widths (in characters) past which a printed formula is set smaller: MathML cannot break a
-# line, and paper cannot scroll.
-_WIDE, _WIDER = 60, 85
+#: Rows wider than this (linebreak.width units) are cut; it fits the 48rem column at full size.
+ROW_LIMIT = 66
+# Widths past which a printed formula (one that could not be cut) is set smaller: paper cannot scroll.
+_WIDE, _WIDER = 72, 90
 
 
 def to_html(
@@ -103,8 +102,8 @@ def _swap_math_and_figures(md, root, figure_markup: Mapping[str, str]) -> None:
     for el in list(root.iter()):
         if is_math(el):
             display = el.tag == "div"
-            latex = el.text or ""
-            width = _estimated_width(latex) if display else 0
+            latex = linebreak.break_long_rows(math_source(el), ROW_LIMIT) if display else math_source(el)
+            width = max(map(linebreak.width, linebreak.rows(latex))) if display else 0
             el.set("class", "math-display" + (" wider" if width > _WIDER else " wide" if width > _WIDE else "")
                    if display else "math-inline")
             el.text = md.htmlStash.store(latex_to_mathml(latex, display))
@@ -165,6 +164,3 @@ def latex_to_mathml(latex: str, display: bool) -> str:
     return _XMLNS.sub("", _BLANK_MATHML.sub(_BLANK, mathml))
 
 
-def _estimated_width(latex: str) -> int:
-    rows = re.split(r"\\\\", latex)
-    return max(len(_COMMAND.sub("x", _INVISIBLE.sub("", row)).replace(" ", "")) for row in rows)

@@ -60,6 +60,12 @@ def is_math(el: ET.Element) -> bool:
     return el.tag in ("span", "div") and MATH_CLASS in (el.get("class") or "").split()
 
 
+def math_source(el: ET.Element) -> str:
+    """The LaTeX of a math element. arithmatex leaves block math HTML-escaped (`&amp;`), inline not."""
+    text = el.text or ""
+    return html.unescape(text) if el.tag == "div" else text
+
+
 def code_block(md, text: str) -> tuple[str, str] | None:
     """(language, code) when `text` is the placeholder of a fenced code block, else None.
 
