@@ -155,15 +155,18 @@ def from_dict(table: dict, *, name: str = "lesson", base: Path | None = None, so
 
     parameters = _parameters(table.get("parameters", {}), p)
     data = _data(table.get("data", {}), base, p)
-    inputs = tuple(n for n, _ in data if n != TARGET)
+    inputs = tuple(n for n, _ in data if n != TARGET) if data else ()
+    # names the spec declares, valid or not: a bad value is reported once, not again as an unknown name
+    declared = set(table.get("data", {}) if isinstance(table.get("data"), dict) else ()) - {TARGET, "csv"}
+    declared |= set(table.get("parameters", {}) if isinstance(table.get("parameters"), dict) else ())
     clash = set(inputs) & {n for n, _ in parameters}
     for n in sorted(clash):
         p.add(f"parameters.{n}", "is also a data column; rename one of them")
 
     model = None
-    if isinstance(table.get("model"), str) and data is not None:
+    if isinstance(table.get("model"), str):
         try:
-            model = formula.parse(table["model"], set(inputs) | {n for n, _ in parameters})
+            model = formula.parse(table["model"], declared | set(inputs))
         except formula.FormulaError as exc:
             p.add("model", f"{table['model']!r} {exc}")
         else:
@@ -183,7 +186,7 @@ def from_dict(table: dict, *, name: str = "lesson", base: Path | None = None, so
         if epochs is not None and epochs > MAX_EPOCHS:
             p.add("epochs", f"at most {MAX_EPOCHS:,} epochs, found {epochs:,}")
             epochs = None
-    document = _document(table.get("document", {}), epochs or 1, p)
+    document = _document(table.get("document", {}), epochs or MAX_EPOCHS, p)
     optimizer = _optimizer(table.get("optimizer", {}), len(data[0][1]) if data else 0, p)
     if loss.kind == "bce" and data:
         if any(v not in (0, 1) for v in dict(data).get(TARGET, ())):
@@ -243,9 +246,10 @@ def _data(table, base: Path | None, p: _Problems):
                 columns[n] = tuple(float(v) for v in good)
     if not columns:
         return None
-    if TARGET not in columns:
+    named = columns if "csv" in table else table
+    if TARGET not in named:
         p.add("data.y", "missing; the data needs a target column y")
-    if len(columns) < 2:
+    if len(named) < 2:
         p.add("data", "needs at least one input column besides y")
     lengths = {n: len(v) for n, v in columns.items()}
     if len(set(lengths.values())) > 1:
@@ -346,7 +350,10 @@ def _document(table, epochs: int, p: _Problems) -> DocumentOptions:
         p.add("document", "expected a table")
         return DocumentOptions()
     p.unknown_keys("document.", table, _DOCUMENT)
-    detailed = _int_list(table.get("detailed", [1, 2]), "document.detailed", p, 1, epochs)
+    if "detailed" in table:
+        detailed = _int_list(table["detailed"], "document.detailed", p, 1, epochs)
+    else:
+        detailed = tuple(e for e in (1, 2) if e <= epochs)
     log_every = _number(table.get("log_every", 1), "document.log_every", p, positive=True, integer=True) or 1
     points = _number(table.get("points_shown", 12), "document.points_shown", p, positive=True, integer=True) or 12
     predict = table.get("predict", [])
