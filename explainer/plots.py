@@ -33,8 +33,7 @@ def loss_curve_svg(epochs: Sequence[int], losses: Sequence[float], *, labels: Ma
     with _style(labels) as fig:
         ax = fig.add_subplot()
         ax.plot(x, y, color=_LINE, marker="o", markersize=3.5, linewidth=1.6)
-        finite = y[np.isfinite(y)]
-        if finite.size and finite.min() > 0 and finite.max() / finite.min() > 100:
+        if log_scale(y):
             ax.set_yscale("log")
         if x.size <= 30 and np.all(x == np.round(x)):
             ax.set_xticks(_integer_ticks(x))
@@ -104,6 +103,12 @@ def landscape_2d_svg(
         _draw_steps(ax, p[:, 0], p[:, 1], label=labels.get("steps"))
         _finish(ax, labels)
         return _svg(fig)
+
+
+def log_scale(values: np.ndarray) -> bool:
+    """True when the positive values span more than two decades (a linear axis would flatten the tail)."""
+    finite = values[np.isfinite(values)]
+    return bool(finite.size and finite.min() > 0 and finite.max() / finite.min() > 100)
 
 
 def _span(values: np.ndarray) -> tuple[float, float]:
@@ -234,5 +239,5 @@ def _register_cjk_font() -> None:
 
 def _svg(fig) -> str:
     out = io.StringIO()
-    fig.savefig(out, format="svg", metadata={"Date": None})
+    fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     return out.getvalue()

@@ -86,8 +86,19 @@ def to_pdf(
             timestamp=CREATION_DATE,
         )
     except Exception as exc:  # typst.TypstError, with Typst's own diagnostics
-        raise ExportError(f"Typst could not typeset the PDF: {_typst_message(exc)}") from exc
+        raise ExportError(f"Typst could not typeset the PDF: {_culprit(typst, printer.formulas) or _typst_message(exc)}") from exc
     return bytes(pdf)
+
+
+def _culprit(typst, formulas: list[tuple[str, str]]) -> str | None:
+    """Which formula broke the compile: Typst's error has no position in generated source, so each
+    formula is tried alone (only after a failure, so the cost is paid only then)."""
+    for latex, converted in formulas:
+        try:
+            typst.compile(f"#let blank = box(width: 3em)\n$ {converted} $".encode(), format="pdf", ignore_system_fonts=True)
+        except Exception as exc:
+            return f"the formula {latex!r} (as Typst math: {converted!r}) failed: {_typst_message(exc)}"
+    return None
 
 
 def _typst_message(exc: Exception) -> str:

@@ -41,6 +41,13 @@ class TypstPrinter:
         self.math = math
         self.figure_input = figure_input
         self.seen_title = False
+        self.formulas: list[tuple[str, str]] = []  # (LaTeX, Typst) in order, to name a failing one
+
+    def formula(self, el: ET.Element, display: bool) -> str:
+        latex = math_source(el)
+        converted = self.math(latex, display)
+        self.formulas.append((latex, converted))
+        return converted
 
     # -- blocks ---------------------------------------------------------------------------------
     def document(self, root: ET.Element) -> str:
@@ -123,7 +130,7 @@ class TypstPrinter:
 
     def block_div(self, el):
         if is_math(el):
-            return "#display-math($ " + self.math(math_source(el), True) + " $)"
+            return "#display-math($ " + self.formula(el, True) + " $)"
         return self.blocks(el)
 
     def block_ul(self, el):
@@ -181,7 +188,7 @@ class TypstPrinter:
     def inline(self, el: ET.Element) -> str:
         tag = el.tag
         if is_math(el):
-            return "$" + self.math(math_source(el), False) + "$"
+            return "$" + self.formula(el, False) + "$"
         if tag == "strong":
             return f"#strong[{self.inlines(el)}];"
         if tag == "em":
