@@ -7,7 +7,7 @@
 
 Heavy libraries (SymPy, NumPy, matplotlib, Typst) are imported only by the stage that needs them.
 """
-from .build import Document, build, outputs, write
+from .pipeline import Document, build, outputs, write
 from .errors import ExplainerError
 from .spec import load
 

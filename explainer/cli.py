@@ -39,7 +39,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _formats(option: str | None) -> tuple[tuple[str, ...], bool]:
-    from .build import FORMATS, available_formats
+    from .pipeline import FORMATS, available_formats
 
     if option is None:
         return available_formats(), False
@@ -51,7 +51,7 @@ def _formats(option: str | None) -> tuple[tuple[str, ...], bool]:
 
 
 def _run_build(args) -> int:
-    from .build import build, outputs, write
+    from .pipeline import build, outputs, write
 
     formats, explicit = _formats(args.format)
     doc = build(args.spec, lang=args.lang, templates=args.templates)

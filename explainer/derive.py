@@ -1,20 +1,25 @@
 """The calculus of a lesson, derived rule by rule as a teacher would write it on the board.
 
-For a loss ``J = (1/N) Σ ℓ(f(x_i), y_i)`` every partial derivative is shown as the same five moves:
-the definition, linearity (the derivative enters the sum), the chain rule through ℓ, the inner
-derivative of the model, and a tidy final form. Each displayed step is a tree of our own (so terms
-keep the author's order) and a SymPy twin; SymPy proves every step equal to the one before, so a
-derivation that is wrong cannot be printed.
+For a loss ``J = (1/N) Σ ℓ(f(x_i), y_i)`` every partial derivative is shown as the same moves: the
+definition, linearity (the derivative enters the sum), the chain rule through ℓ, the chain rule
+through the model's outer function when it has one (σ, exp), a cancellation where one happens
+(cross-entropy after a sigmoid), the inner derivative, and a tidy final form. Each displayed step is
+a tree of our own (terms keep the author's order) with a SymPy twin; SymPy proves every step equal to
+the one before, so a derivation that is wrong cannot be printed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import partial
+from typing import Callable
 
 from . import expr as E
 from . import formula
 from .spec import TARGET, Lesson
 
 SUM_PREFIX = r"\frac{1}{N}\sum_{i=1}^{N}"
+HALF = Fraction(1, 2)
 
 
 class DerivationError(AssertionError):
@@ -32,19 +37,26 @@ class Partial:
     parameter: str
     lhs: str  # \frac{\partial J}{\partial w}
     steps: tuple[Step, ...]
-    summand_f: E.Expr  # the final summand written with the prediction f (ŷ_i): for substitution
+    summand_f: E.Expr  # the final summand written with the prediction f (ŷ_i): the epochs' first row
     point_gradient: object  # SymPy: the summand in inputs, y and parameters (for NumPy)
+    term: Callable[[dict], E.Expr]  # one point's term with numbers in: {"f": ŷ_i, "y": y_i, "x": x_i, …}
 
 
 @dataclass(frozen=True)
 class Derivation:
-    loss_general: str  # J(w) = \frac{1}{N}\sum (f(x_i) - y_i)^2
+    loss_general: str  # \frac{1}{N}\sum (f(x_i) - y_i)^2
     loss_model: str  # the same with the model written out
-    loss_summand_f: E.Expr  # ℓ(f, y) as a tree in Sym f, Sym y
+    loss_summand_f: E.Expr  # ℓ(ŷ_i, y_i): the epochs' first row (may hold opaque names such as L_δ)
+    loss_term: Callable[[dict], E.Expr]  # one point's loss with numbers in, the Huber branch chosen
     point_loss: object  # SymPy: ℓ(model, y) in inputs, y and parameters
     partials: tuple[Partial, ...]
     symbols: dict  # name → SymPy symbol (inputs, y, parameters)
-    outer_rule: str
+    definitions: tuple[tuple[str, str], ...]  # (catalog key, display LaTeX): σ'(z), L_δ, ψ_δ …
+
+
+def opaque(tex: str) -> E.Sym:
+    """A printed-only piece (``\\frac{\\partial}{\\partial w}[…]``, ``L_{\\delta}(…)``): it has no value."""
+    return E.sym("_", tex)
 
 
 def _point(name: str) -> E.Sym:
@@ -52,93 +64,201 @@ def _point(name: str) -> E.Sym:
     return E.sym(name, formula.point_tex(name))
 
 
-def prediction_symbol() -> E.Sym:
-    return E.sym("f", r"\hat{y}_{i}")
+# --- the loss, per kind: ℓ(f, y), ℓ'(f, y) as trees, their SymPy forms, and the numeric branches ----
 
+@dataclass(frozen=True)
+class LossRule:
+    kind: str
+    rule: str  # catalog key of the chain-rule step through ℓ
+    delta: Fraction = Fraction(1)
+    custom: E.Expr | None = None
 
-def loss_tree(lesson: Lesson) -> tuple[E.Expr, E.Expr, str]:
-    """ℓ(f, y) and ℓ'(f, y) as trees in the names f and y, and the rule that differentiates ℓ."""
-    f, y = E.sym("f"), E.sym(TARGET)
-    r = E.sub(f, y)
-    kind = lesson.loss.kind
-    if kind == "mse":
-        return E.power(r, 2), E.mul(2, r, style="implicit"), "rule_power"
-    if kind == "mae":
-        return E.call("abs", r), E.call("sign", r), "rule_abs"
-    if kind == "custom":
+    def value(self, f: E.Expr, y: E.Expr) -> E.Expr:
+        r = E.sub(f, y)
+        if self.kind == "mse":
+            return E.power(r, 2)
+        if self.kind == "mae":
+            return E.call("abs", r)
+        if self.kind == "huber":
+            return E.call("huber", r)
+        if self.kind == "bce":
+            return E.Neg(E.paren(E.add(
+                formula.product([y, E.call("log", f)]),
+                formula.product([E.paren(E.sub(1, y)), E.call("log", E.sub(1, f))]),
+            )))
+        return formula.substitute(self.custom, {"f": f, TARGET: y})
+
+    def slope(self, f: E.Expr, y: E.Expr) -> E.Expr:
+        r = E.sub(f, y)
+        if self.kind == "mse":
+            return E.mul(2, r, style="implicit")
+        if self.kind == "mae":
+            return E.call("sign", r)
+        if self.kind == "huber":
+            return E.call("huber_slope", r)
+        if self.kind == "bce":
+            return E.frac(r, formula.product([f, E.paren(E.sub(1, f))]))
+        return formula.substitute(self._custom_slope_tree(), {"f": f, TARGET: y})
+
+    def numeric_value(self, f: E.Num, y: E.Num) -> E.Expr:
+        """The per-point loss with the branch chosen (Huber), so the page shows plain arithmetic."""
+        if self.kind != "huber":
+            return self.value(f, y)
+        r = E.sub(f, y)
+        if abs(r.evaluate()) <= self.delta:
+            return E.mul(E.frac(1, 2), E.power(r, 2))
+        d = E.num(self.delta)
+        return E.mul(d, E.paren(E.sub(E.call("abs", r), E.mul(E.frac(1, 2), d))))
+
+    def numeric_slope(self, f: E.Num, y: E.Num) -> E.Expr:
+        if self.kind != "huber":
+            return self.slope(f, y)
+        r = E.sub(f, y)
+        if abs(r.evaluate()) <= self.delta:
+            return E.paren(r)
+        return E.mul(E.num(self.delta), E.call("sign", r))
+
+    def sympy(self, f, y):
         import sympy as sp
 
-        symbols: dict = {}
-        tree = lesson.loss.formula.tree
-        d = sp.diff(formula.to_sympy(tree, symbols), symbols["f"])
-        names = {s: E.sym(n) for n, s in symbols.items()}
-        return tree, formula.from_sympy(d, names), "rule_chain_outer"
-    raise NotImplementedError(f"loss {kind} is not derived yet")
+        r = f - y
+        if self.kind == "mse":
+            return r ** 2
+        if self.kind == "mae":
+            return sp.Abs(r)
+        if self.kind == "huber":
+            d = sp.Rational(self.delta.numerator, self.delta.denominator)
+            return sp.Piecewise((r ** 2 / 2, sp.Abs(r) <= d), (d * (sp.Abs(r) - d / 2), True))
+        if self.kind == "bce":
+            return -(y * sp.log(f) + (1 - y) * sp.log(1 - f))
+        return formula.to_sympy(self.custom, {"f": f, TARGET: y})
+
+    def _custom_slope_tree(self) -> E.Expr:
+        import sympy as sp
+
+        f, y = sp.Symbol("f", real=True), sp.Symbol(TARGET, real=True)
+        return formula.from_sympy(sp.diff(self.sympy(f, y), f), {f: E.sym("f"), y: E.sym(TARGET)})
+
+
+def loss_rule(lesson: Lesson) -> LossRule:
+    rules = {"mse": "rule_power", "mae": "rule_abs", "huber": "rule_huber", "bce": "rule_bce", "custom": "rule_chain_outer"}
+    loss = lesson.loss
+    return LossRule(loss.kind, rules[loss.kind], loss.delta, loss.formula.tree if loss.formula else None)
+
+
+# --- the model's outer function: σ'(z) = σ(z)(1 − σ(z)), exp'(z) = exp(z) -----------------------
+
+def outer_slope(func: str, value: E.Expr, z: E.Expr) -> E.Expr | None:
+    """g'(z) written with g's own value where that reads best; None when there is no outer function."""
+    if func == "sigma":
+        return formula.product([value, E.paren(E.sub(1, value))])
+    if func == "exp":
+        return value
+    if func == "log":
+        return E.frac(1, z)
+    if func == "sqrt":
+        return E.frac(1, E.mul(2, value, style="implicit"))
+    return None
 
 
 def derive(lesson: Lesson) -> Derivation:
     import sympy as sp
 
-    symbols: dict = {}
-    names = list(lesson.inputs) + [TARGET] + list(lesson.parameter_names)
-    for n in names:
-        symbols[n] = sp.Symbol(n, real=True)
-    point_names = {n: _point(n) for n in list(lesson.inputs) + [TARGET]}
-    model_i = formula.substitute(lesson.model.tree, point_names)
-    loss_f, dloss_f, outer_rule = loss_tree(lesson)
-    f_tex = {"f": prediction_symbol(), TARGET: point_names[TARGET]}
+    symbols = {n: sp.Symbol(n, real=True) for n in (*lesson.inputs, TARGET, *lesson.parameter_names)}
+    points = {n: _point(n) for n in (*lesson.inputs, TARGET)}
+    rule = loss_rule(lesson)
+    model = lesson.model.tree
+    model_i = formula.substitute(model, points)
+    y_i = points[TARGET]
+    f_hat = E.sym("f", r"\hat{y}_{i}")
 
-    def with_model(tree: E.Expr) -> E.Expr:
-        return formula.substitute(tree, {"f": model_i, TARGET: point_names[TARGET]})
-
-    model_sym = formula.to_sympy(lesson.model.tree, symbols)
-    f_sym = sp.Symbol("f", real=True)
-    loss_f_sym = formula.to_sympy(loss_f, {"f": f_sym, TARGET: symbols[TARGET]})
-    dloss_f_sym = formula.to_sympy(dloss_f, {"f": f_sym, TARGET: symbols[TARGET]})
-    point_loss = loss_f_sym.subs(f_sym, model_sym)
-
-    loss_general = rf"{SUM_PREFIX}{summand_tex(formula.substitute(loss_f, {'f': E.sym('f', 'f(x_{i})'), TARGET: point_names[TARGET]}))}"
-    loss_model = rf"{SUM_PREFIX}{summand_tex(with_model(loss_f))}"
+    model_sym = formula.to_sympy(model, symbols)
+    point_loss = rule.sympy(model_sym, symbols[TARGET])
+    f_of_x = "f(" + ", ".join(formula.point_tex(n) for n in lesson.inputs) + ")"
+    loss_general = SUM_PREFIX + summand_tex(rule.value(E.sym("f", f_of_x), y_i))
+    loss_model = SUM_PREFIX + summand_tex(rule.value(model_i, y_i))
+    wrapped = isinstance(model, E.Call) and outer_slope(model.func, model, model.args[0]) is not None
+    cancels = wrapped and model.func == "sigma" and rule.kind == "bce"
 
     partials = []
     for p in lesson.parameter_names:
         ps = symbols[p]
-        inner = sp.diff(model_sym, ps)
-        inner_tree = formula.from_sympy(inner, {symbols[n]: t for n, t in point_names.items()} | {
-            symbols[q]: E.sym(q, formula.tex_name(q)) for q in lesson.parameter_names})
         d_p = rf"\frac{{\partial}}{{\partial {formula.tex_name(p)}}}"
-        outer_i = with_model(dloss_f)
-        chain = E.mul(outer_i, E.sym("_d", rf"{d_p}\left[{model_i.latex()}\right]"), style="implicit")
-        substituted = formula.product([outer_i, inner_tree])
-        tidy = _tidy(inner_tree, outer_i)
+
+        def dp(tree: E.Expr) -> E.Sym:
+            return opaque(rf"{d_p}\left[{tree.latex()}\right]")
+
+        outer_i = rule.slope(model_i, y_i)
+        f_sym = sp.Symbol("f", real=True)
+        slope_sym = sp.diff(rule.sympy(f_sym, symbols[TARGET]), f_sym).subs(f_sym, model_sym)
         point_derivative = sp.Derivative(point_loss, ps)
-        candidates = [
+        steps = [
             (rf"{d_p}\left({loss_model}\right)", point_derivative, ""),
-            (rf"{SUM_PREFIX}{d_p}\left[{with_model(loss_f).latex()}\right]", point_derivative, "rule_linearity"),
-            (rf"{SUM_PREFIX}{summand_tex(chain)}", dloss_f_sym.subs(f_sym, model_sym) * sp.Derivative(model_sym, ps), outer_rule),
-            (rf"{SUM_PREFIX}{summand_tex(substituted)}", dloss_f_sym.subs(f_sym, model_sym) * inner, _inner_rule(lesson.model.tree)),
-            (rf"{SUM_PREFIX}{summand_tex(tidy)}", dloss_f_sym.subs(f_sym, model_sym) * inner, "rule_tidy"),
+            (SUM_PREFIX + dp(rule.value(model_i, y_i)).tex, point_derivative, "rule_linearity"),
+            (SUM_PREFIX + summand_tex(formula.product([outer_i, dp(model_i)])), slope_sym * sp.Derivative(model_sym, ps), rule.rule),
         ]
-        steps = _verified_steps(candidates, p)
-        summand_f = _tidy(inner_tree, formula.substitute(dloss_f, f_tex))
-        partials.append(
-            Partial(
-                parameter=p,
-                lhs=rf"\frac{{\partial J}}{{\partial {formula.tex_name(p)}}}",
-                steps=steps,
-                summand_f=summand_f,
-                point_gradient=sp.diff(point_loss, ps),
-            )
-        )
+        inner_sym = model_sym
+        front: list[E.Expr] = [outer_i]
+        front_f: list[E.Expr] = [rule.slope(f_hat, E.sym(TARGET, "y_{i}"))]
+        if wrapped:
+            z = model.args[0]
+            z_i, z_sym = formula.substitute(z, points), formula.to_sympy(z, symbols)
+            g_slope = outer_slope(model.func, model_i, z_i)
+            g_slope_sym = formula.to_sympy(outer_slope(model.func, model, z), symbols)
+            steps.append((SUM_PREFIX + summand_tex(formula.product([outer_i, g_slope, dp(z_i)])),
+                          slope_sym * g_slope_sym * sp.Derivative(z_sym, ps), f"rule_outer_{model.func}"))
+            front = [outer_i, g_slope]
+            front_f = [rule.slope(f_hat, E.sym(TARGET, "y_{i}")), outer_slope(model.func, f_hat, None)]
+            if cancels:
+                residual = E.paren(E.sub(model_i, y_i))
+                steps.append((SUM_PREFIX + summand_tex(formula.product([residual, dp(z_i)])),
+                              (model_sym - symbols[TARGET]) * sp.Derivative(z_sym, ps), "rule_cancel"))
+                front = [residual]
+                front_f = [E.paren(E.sub(f_hat, E.sym(TARGET, "y_{i}")))]
+            inner_sym = z_sym
+        inner = sp.diff(inner_sym, ps)
+        inner_tree = formula.from_sympy(inner, {symbols[n]: t for n, t in points.items()} | {
+            symbols[q]: E.sym(q, formula.tex_name(q)) for q in lesson.parameter_names})
+        # the cancelled form is also the numerically stable one for NumPy (no log of 1 − σ)
+        final_sym = (model_sym - symbols[TARGET]) * inner if cancels else sp.diff(point_loss, ps)
+        steps.append((SUM_PREFIX + summand_tex(formula.product([*front, inner_tree])), final_sym, "rule_inner_chain" if wrapped and not cancels else "rule_inner_linear"))
+        tidy = _tidy(inner_tree, front)
+        steps.append((SUM_PREFIX + summand_tex(tidy), final_sym, "rule_tidy"))
+        partials.append(Partial(
+            parameter=p,
+            lhs=rf"\frac{{\partial J}}{{\partial {formula.tex_name(p)}}}",
+            steps=_verified_steps(steps, p),
+            summand_f=_tidy(inner_tree, front_f),
+            point_gradient=final_sym,
+            term=partial(_gradient_term, rule, model.func if wrapped else None, cancels,
+                         formula.from_sympy(inner, {sym: E.sym(n) for n, sym in symbols.items()})),
+        ))
     return Derivation(
         loss_general=loss_general,
         loss_model=loss_model,
-        loss_summand_f=formula.substitute(loss_f, f_tex),
+        loss_summand_f=rule.value(f_hat, E.sym(TARGET, "y_{i}")),
+        loss_term=partial(_loss_term, rule),
         point_loss=point_loss,
         partials=tuple(partials),
         symbols=symbols,
-        outer_rule=outer_rule,
+        definitions=_definitions(rule, model),
     )
+
+
+def _loss_term(rule: LossRule, m: dict) -> E.Expr:
+    return formula.times_style(rule.numeric_value(m["f"], m[TARGET]))
+
+
+def _gradient_term(rule: LossRule, outer: str | None, cancels: bool, inner: E.Expr, m: dict) -> E.Expr:
+    """The tidy summand of a partial derivative at one point, every factor a number."""
+    f, y = m["f"], m[TARGET]
+    if cancels:
+        front = [E.paren(E.sub(f, y))]
+    else:
+        front = [rule.numeric_slope(f, y)]
+        if outer is not None:
+            front.append(outer_slope(outer, f, None))
+    return formula.times_style(_tidy(formula.substitute(inner, m), front, drop_one=inner == E.num(1)))
 
 
 def summand_tex(tree: E.Expr) -> str:
@@ -147,31 +267,76 @@ def summand_tex(tree: E.Expr) -> str:
     return rf"\left({text}\right)" if isinstance(tree, E.BinOp) and tree.op in "+-" else text
 
 
-def _tidy(inner: E.Expr, outer: E.Expr) -> E.Expr:
-    """Put the inner derivative in front when it is a plain factor (``2 x_{i} (…)``), else keep order."""
-    if isinstance(inner, E.Num) and inner.value == 1:
-        return outer
-    if isinstance(outer, E.BinOp) and outer.op == "*" and isinstance(outer.left, E.Num):
-        return E.mul(outer.left, E.mul(inner, outer.right, style="implicit"), style="implicit")
-    return E.mul(inner, outer, style="implicit")
+def _tidy(inner: E.Expr, front: list[E.Expr], drop_one: bool = True) -> E.Expr:
+    """Constant factors first, then the inner derivative, then the rest (``2 x_{i} (…)``)."""
+    factors: list[E.Expr] = []
+    rest: list[E.Expr] = []
+    for f in front:
+        if isinstance(f, E.BinOp) and f.op == "*" and isinstance(f.left, E.Num):
+            factors.append(f.left)
+            rest.append(f.right)
+        else:
+            rest.append(f)
+    if not (drop_one and isinstance(inner, E.Num) and inner.value == 1):
+        factors.append(inner)
+    return formula.product(factors + rest)
 
 
-def _inner_rule(model: E.Expr) -> str:
-    return "rule_inner_chain" if isinstance(model, E.Call) else "rule_inner_linear"
+def _definitions(rule: LossRule, model: E.Expr) -> tuple[tuple[str, str], ...]:
+    """Displayed definitions the derivation relies on, each checked with SymPy before it is shown."""
+    import sympy as sp
+
+    out = []
+    if rule.kind == "huber":
+        out.append(("def_huber", r"L_{\delta}(r) = \begin{cases} \frac{1}{2} r^{2} & \lvert r\rvert \le \delta \\ "
+                    r"\delta\left(\lvert r\rvert - \frac{1}{2}\delta\right) & \text{otherwise} \end{cases}"))
+        out.append(("def_huber_slope", r"\psi_{\delta}(r) = L_{\delta}'(r) = \begin{cases} r & \lvert r\rvert \le \delta \\ "
+                    r"\delta \operatorname{sign}(r) & \text{otherwise} \end{cases}"))
+    if isinstance(model, E.Call) and model.func == "sigma":
+        z = sp.Symbol("z", real=True)
+        sigma = 1 / (1 + sp.exp(-z))
+        chain = [sigma.diff(z), sp.exp(-z) / (1 + sp.exp(-z)) ** 2, sigma * (sp.exp(-z) / (1 + sp.exp(-z))), sigma * (1 - sigma)]
+        if any(not _same(a, b) for a, b in zip(chain, chain[1:])):
+            raise DerivationError("the derivation of the sigmoid's derivative does not hold")
+        out.append(("def_sigmoid", r"\sigma(z) = \frac{1}{1 + e^{-z}}"))
+        out.append(("def_sigmoid_slope",
+                    r"\sigma'(z) = \frac{e^{-z}}{\left(1 + e^{-z}\right)^{2}} = \frac{1}{1 + e^{-z}} \cdot \frac{e^{-z}}{1 + e^{-z}} "
+                    r"= \sigma(z)\left(1 - \sigma(z)\right)"))
+    return tuple(out)
+
+
+def _same(a, b) -> bool:
+    """SymPy equality: simplification first, then exact evaluation at random rational points."""
+    import random
+
+    import sympy as sp
+
+    difference = (a - b).doit() if hasattr(a - b, "doit") else a - b
+    try:
+        if sp.simplify(difference) == 0:
+            return True
+    except (TypeError, ValueError):
+        pass
+    rng = random.Random(0)
+    free = sorted(difference.free_symbols, key=str)
+    for _ in range(6):
+        point = {s: sp.Rational(rng.randint(-90, 90), rng.randint(7, 19)) for s in free}
+        value = difference.subs(point).evalf(30)
+        if not value.is_number or abs(value) > 1e-20:
+            return False
+    return True
 
 
 def _verified_steps(candidates, parameter: str) -> tuple[Step, ...]:
     """Drop steps that print the same as the one before, and prove the rest equal with SymPy."""
-    import sympy as sp
-
     steps: list[Step] = []
-    previous_sym = None
+    previous = None
     for latex, sym, rule in candidates:
         if steps and latex == steps[-1].latex:
             continue
         value = sym.doit() if hasattr(sym, "doit") else sym
-        if previous_sym is not None and sp.simplify(sp.expand(value - previous_sym)) != 0:
+        if previous is not None and not _same(value, previous):
             raise DerivationError(f"step {len(steps) + 1} of dJ/d{parameter} does not follow from the one before")
-        previous_sym = value
+        previous = value
         steps.append(Step(latex, rule))
     return tuple(steps)

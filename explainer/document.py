@@ -14,7 +14,7 @@ from .errors import DivergenceError
 from .numbers import SIGNIFICANT, show, show_places, to_fraction
 from .program import Program
 from .spec import TARGET, Lesson
-from .steps import Binding, Chain, EpochPage, PageBuilder, Prediction, Row, Shown, shown
+from .steps import Binding, Chain, EpochPage, PageBuilder, Prediction, Row, State, shown
 from .trace import Trace
 
 
@@ -63,12 +63,19 @@ class Page:
     size: str  # N = 4
     vectors: tuple[str, ...]  # x = [1, 2, 3, 4] … (when the data is small enough to show)
     rate: str  # \alpha = 0.01
+    momentum: str | None  # \beta = 0.9 for a momentum run
+    batch_size: int  # 0 for full-batch gradient descent
+    seed: int
+    points_shown: int
     start: tuple[str, ...]  # w = 0 …
     model: str
     loss_kind: str
     loss: Chain
     partials: tuple[PartialPage, ...]
+    definitions: tuple[tuple[str, str], ...]
+    delta: str
     epochs: tuple[EpochPage, ...]
+    gradient_vectors: tuple[Chain, ...]  # one per detailed epoch when there are several parameters
     log_every: int
     log_params: tuple[str, ...]
     log: tuple[LogRow, ...]
@@ -97,14 +104,16 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, program: Prog
     builder = PageBuilder(lesson, derivation)
     usable = len(trace.epochs) if trace.diverged_at is None else trace.diverged_at - 1
     epochs: list[EpochPage] = []
-    carried = None
     for e in lesson.document.detailed:
         if e > usable:
             break
-        params = builder.start_values(e, carried if epochs and epochs[-1].epoch == e - 1 else None, trace)
-        page = builder.epoch(e, params, trace)
-        epochs.append(page)
-        carried = {b.name: b.value for b in page.after}
+        if epochs and epochs[-1].epoch == e - 1:
+            last = epochs[-1]
+            state = State({b.name: b.value for b in last.after},
+                          {b.name: b.value for b in last.velocity_after} or None)
+        else:
+            state = builder.start_state(e, trace)
+        epochs.append(builder.epoch(e, state, trace))
 
     columns = tuple(formula.tex_name(n) for n, _ in lesson.data)
     rows = tuple(
@@ -141,9 +150,8 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, program: Prog
     start = {n: shown(v) for n, v in lesson.parameters}
     final_values = trace.final_params if trace.diverged_at is None else trace.epochs[usable - 1].params_after if usable else {}
     final = {n: shown(to_fraction(v)) for n, v in final_values.items()}
-    single_input = len(lesson.inputs) == 1
-    before = tuple(builder.prediction(x, start) for x in lesson.document.predict) if single_input else ()
-    after = tuple(builder.prediction(x, final) for x in lesson.document.predict) if single_input and final else ()
+    before = tuple(builder.prediction(x, start) for x in lesson.document.predict)
+    after = tuple(builder.prediction(x, final) for x in lesson.document.predict) if final else ()
 
     divergence = None
     if trace.diverged_at is not None:
@@ -159,12 +167,19 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, program: Prog
         size=f"N = {lesson.size}",
         vectors=vectors,
         rate=rf"\alpha = {show(lesson.learning_rate)}",
+        momentum=rf"\beta = {show(lesson.optimizer.momentum)}" if lesson.optimizer.kind == "momentum" else None,
+        batch_size=lesson.optimizer.batch_size,
+        seed=lesson.optimizer.seed,
+        points_shown=lesson.document.points_shown,
         start=tuple(f"{formula.tex_name(n)} = {show(v)}" for n, v in lesson.parameters),
         model=f"f({inputs}) = {lesson.model.tree.latex()}",
         loss_kind=lesson.loss.kind,
         loss=loss_chain,
         partials=partials,
+        definitions=derivation.definitions,
+        delta=show(lesson.loss.delta),
         epochs=tuple(epochs),
+        gradient_vectors=tuple(builder.gradient_vector(e) for e in epochs) if len(lesson.parameters) > 1 else (),
         log_every=lesson.document.log_every,
         log_params=tuple(formula.tex_name(p) for p in lesson.parameter_names),
         log=log,

@@ -311,6 +311,9 @@ _FUNCTION_TEX = {
     "abs": "",
     "sign": r"\operatorname{sign}",
     "sigma": r"\sigma",
+    # the Huber loss and its slope: printed, not evaluated (their branch is written out per point)
+    "huber": r"L_{\delta}",
+    "huber_slope": r"\psi_{\delta}",
 }
 
 

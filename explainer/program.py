@@ -31,7 +31,8 @@ class PythonPrinter:
     """NumPy source for a tree, dispatching on node type like the LaTeX printer."""
 
     _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
-    _CALLS = {"exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sign": "np.sign"}
+    _CALLS = {"exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "abs": "np.abs", "sign": "np.sign",
+              "huber": "huber", "huber_slope": "huber_slope"}
 
     def __init__(self, names: dict[str, str]):
         self.names = names
@@ -92,10 +93,11 @@ def program_source(lesson: Lesson, derivation: Derivation) -> str:
         "loss": point.print(derivation.loss_summand_f),
         "gradients": [(p.parameter, point.print(p.summand_f)) for p in derivation.partials],
         "gradient_names": ", ".join(f"d{p}" for p in lesson.parameter_names),
-        "predict": [repr_number(float(v)) for v in lesson.document.predict],
+        "predict": [", ".join(repr_number(float(v)) for v in point) for point in lesson.document.predict],
         "learning_rate": repr_number(float(lesson.learning_rate)),
         "optimizer": lesson.optimizer,
         "momentum": repr_number(float(lesson.optimizer.momentum)),
+        "delta": repr_number(float(lesson.loss.delta)),
     }
     return render("program.py.j2", context, kind="code", lang=lesson.language)
 

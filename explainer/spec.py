@@ -49,7 +49,7 @@ class Optimizer:
 class DocumentOptions:
     detailed: tuple[int, ...] = (1, 2)
     log_every: int = 1
-    predict: tuple[Fraction, ...] = ()
+    predict: tuple[tuple[Fraction, ...], ...] = ()  # one tuple of input values per prediction
     show_divergence: bool = False
     compare_learning_rates: tuple[Fraction, ...] = ()
     points_shown: int = 12
@@ -186,7 +186,7 @@ def from_dict(table: dict, *, name: str = "lesson", base: Path | None = None, so
         if epochs is not None and epochs > MAX_EPOCHS:
             p.add("epochs", f"at most {MAX_EPOCHS:,} epochs, found {epochs:,}")
             epochs = None
-    document = _document(table.get("document", {}), epochs or MAX_EPOCHS, p)
+    document = _document(table.get("document", {}), epochs or MAX_EPOCHS, max(len(inputs), 1), p)
     optimizer = _optimizer(table.get("optimizer", {}), len(data[0][1]) if data else 0, p)
     if loss.kind == "bce" and data:
         if any(v not in (0, 1) for v in dict(data).get(TARGET, ())):
@@ -345,7 +345,7 @@ def _int_list(value, where: str, p: _Problems, low: int, high: int) -> tuple[int
     return tuple(sorted(set(v for v in value if low <= v <= high)))
 
 
-def _document(table, epochs: int, p: _Problems) -> DocumentOptions:
+def _document(table, epochs: int, inputs: int, p: _Problems) -> DocumentOptions:
     if not isinstance(table, dict):
         p.add("document", "expected a table")
         return DocumentOptions()
@@ -355,12 +355,19 @@ def _document(table, epochs: int, p: _Problems) -> DocumentOptions:
     else:
         detailed = tuple(e for e in (1, 2) if e <= epochs)
     log_every = _number(table.get("log_every", 1), "document.log_every", p, positive=True, integer=True) or 1
-    points = _number(table.get("points_shown", 12), "document.points_shown", p, positive=True, integer=True) or 12
+    shown = _number(table.get("points_shown", 12), "document.points_shown", p, positive=True, integer=True) or 12
     predict = table.get("predict", [])
     if not isinstance(predict, list):
         p.add("document.predict", f"expected a list of inputs, found {predict!r}")
         predict = []
-    predict = tuple(to_fraction(v) for k, v in enumerate(predict) if _number(v, f"document.predict[{k}]", p) is not None)
+    points = []
+    for k, v in enumerate(predict):
+        values = v if isinstance(v, list) else [v]
+        if len(values) != inputs:
+            p.add(f"document.predict[{k}]", f"expected {inputs} input value(s) (one per input column), found {v!r}")
+        elif all(_number(x, f"document.predict[{k}]", p) is not None for x in values):
+            points.append(tuple(to_fraction(x) for x in values))
+    predict = tuple(points)
     show_div = table.get("show_divergence", False)
     if not isinstance(show_div, bool):
         p.add("document.show_divergence", f"expected true or false, found {show_div!r}")
@@ -373,7 +380,7 @@ def _document(table, epochs: int, p: _Problems) -> DocumentOptions:
         to_fraction(v) for k, v in enumerate(rates)
         if _number(v, f"document.compare_learning_rates[{k}]", p, positive=True) is not None
     )
-    return DocumentOptions(detailed, log_every, predict, show_div, rates, points)
+    return DocumentOptions(detailed, log_every, predict, show_div, rates, shown)
 
 
 def _optimizer(table, size: int, p: _Problems) -> Optimizer:

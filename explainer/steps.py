@@ -82,7 +82,10 @@ class EpochPage:
     after: tuple[Binding, ...]
     loss_value: Shown
     gradient_values: tuple[Shown, ...]
-    batch: tuple[int, ...] | None = None
+    batch: tuple[int, ...] | None = None  # 1-based indices of the points this step used
+    batch_data: tuple[str, ...] = ()  # x_{B} = […], y_{B} = […]
+    size: int = 0  # points in this step's sums
+    velocity_after: tuple[Binding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,18 @@ class Prediction:
 
 def param_tex(name: str) -> str:
     return formula.tex_name(name)
+
+
+def velocity_tex(name: str) -> str:
+    return f"v_{{{param_tex(name)}}}"
+
+
+def _batch_tex(name: str, batch: str, index: str = "") -> str:
+    """``x`` / ``x_{B}`` / ``x_{B,i}`` / ``x_{1,B,i}``: a data name, in a batch, at a point."""
+    parts = [p for p in (batch, index) if p]
+    if not parts:
+        return formula.tex_name(name)
+    return formula.point_tex(name, ",".join(parts))
 
 
 def _chain(lhs: str, first_rel: str, sides: list[tuple[E.Expr | str, str]]) -> Chain:
@@ -135,6 +150,18 @@ def _mean_sides(terms: list[E.Expr], n: int) -> tuple[list[tuple[E.Expr, str]], 
     return sides, result
 
 
+@dataclass(frozen=True)
+class State:
+    """What an epoch starts from: the parameters, and the velocities of a momentum run."""
+
+    params: dict
+    velocity: dict | None = None
+
+
+def _carry(values: dict[str, Shown]) -> dict[str, E.Num]:
+    return {k: E.num(v.value, v.text) for k, v in values.items()}
+
+
 class PageBuilder:
     """Builds the detailed epochs one after another, carrying the page's own shown values."""
 
@@ -143,74 +170,132 @@ class PageBuilder:
         self.derivation = derivation
         self.data = {n: tuple(to_fraction(v) for v in lesson.column(n)) for n, _ in lesson.data}
         self.lr = shown(lesson.learning_rate)
+        self.beta = shown(lesson.optimizer.momentum)
+        self.momentum = lesson.optimizer.kind == "momentum"
 
-    def start_values(self, epoch: int, carried: dict[str, Shown] | None, trace: Trace) -> dict[str, Shown]:
-        """The parameters an epoch starts from: the page's own, or NumPy's when epochs were skipped."""
-        if carried is not None:
-            return carried
+    def start_state(self, epoch: int, trace: Trace) -> State:
+        """Where an epoch starts when the page did not just compute it: the lesson, or NumPy's run."""
+        names = self.lesson.parameter_names
         if epoch == 1:
-            return {n: shown(v) for n, v in self.lesson.parameters}
-        record = trace.epochs[epoch - 1]
-        return {n: shown(to_fraction(record.params[n])) for n in self.lesson.parameter_names}
+            params = {n: shown(v) for n, v in self.lesson.parameters}
+            velocity = {n: shown(Fraction(0)) for n in names} if self.momentum else None
+            return State(params, velocity)
+        previous = trace.epochs[epoch - 2]
+        params = {n: shown(to_fraction(previous.params_after[n])) for n in names}
+        velocity = None
+        if self.momentum:
+            velocity = {n: shown(to_fraction(previous.velocity_after[n])) for n in names}
+        return State(params, velocity)
 
-    def epoch(self, epoch: int, params: dict[str, Shown], trace: Trace) -> EpochPage:
+    def epoch(self, epoch: int, state: State, trace: Trace) -> EpochPage:
         lesson, d = self.lesson, self.derivation
-        n = lesson.size
-        param_nums = {p: E.num(s.value, s.text) for p, s in params.items()}
+        batch = trace.epochs[epoch - 1].batch
+        data = self.data if batch is None else {k: tuple(v[i] for i in batch) for k, v in self.data.items()}
+        n = len(data[TARGET])
+        param_nums = _carry(state.params)
+        suffix = "" if batch is None else "B"
+        names = {k: E.sym(k, _batch_tex(k, suffix)) for k in data}
+        point_names = {k: E.sym(k, _batch_tex(k, suffix, "i")) for k in data}
+        prefix = SUM_PREFIX if batch is None else r"\frac{1}{N_{B}}\sum_{i=1}^{N_{B}}"
 
-        # forward pass, in vector form: ŷ = f(x) = f([x₁ …]) = [ŷ₁ …]
-        vectors = {k: E.vec(*[E.num(v) for v in vals]) for k, vals in self.data.items()}
-        substituted = formula.times_style(formula.substitute(lesson.model.tree, {**param_nums, **vectors}))
-        raw = substituted.evaluate()
-        raw = raw if isinstance(raw, tuple) else (raw,) * n
-        preds = [shown(v) for v in raw]
-        pred_vec = E.vec(*[E.num(p.value, p.text) for p in preds])
-        forward = _chain(r"\hat{y}", "=", [
-            (lesson.model.tree, "="),
-            (substituted, "="),
-            (pred_vec, "=" if all(p.exact for p in preds) else APPROX),
-        ])
+        if n <= lesson.document.points_shown:
+            vectors = {k: E.vec(*[E.num(v) for v in vals]) for k, vals in data.items()}
+            substituted = formula.times_style(formula.substitute(lesson.model.tree, {**param_nums, **vectors}))
+            raw = substituted.evaluate()
+            preds = [shown(v) for v in (raw if isinstance(raw, tuple) else (raw,) * n)]
+            forward = _chain(r"\hat{y}", "=", [
+                (formula.substitute(lesson.model.tree, names), "="),
+                (substituted, "="),
+                (E.vec(*[E.num(p.value, p.text) for p in preds]), "=" if all(p.exact for p in preds) else APPROX),
+            ])
 
-        def point_map(i: int) -> dict[str, E.Expr]:
-            m = {k: E.num(vals[i]) for k, vals in self.data.items()}
-            m["f"] = E.num(preds[i].value, preds[i].text)
-            return {**m, **param_nums}
+            def point_map(i: int) -> dict[str, E.Expr]:
+                m = {k: E.num(vals[i]) for k, vals in data.items()}
+                return {**m, **param_nums, "f": E.num(preds[i].value, preds[i].text)}
 
-        loss_terms = [formula.times_style(formula.substitute(d.loss_summand_f, point_map(i))) for i in range(n)]
-        sides, loss_value = _mean_sides(loss_terms, n)
-        loss = _chain("J", "=", [(rf"{SUM_PREFIX}{summand_tex(d.loss_summand_f)}", "="), *sides])
+            loss_sides, loss_value = _mean_sides([d.loss_term(point_map(i)) for i in range(n)], n)
+            grad_sides = [_mean_sides([p.term(point_map(i)) for i in range(n)], n) for p in d.partials]
+        else:
+            forward = self._first_predictions(data, names, param_nums)
+            loss_sides, loss_value, grad_sides = self._aggregates(data, state.params, n)
 
-        gradients, grad_values = [], []
-        for partial in d.partials:
-            terms = [formula.times_style(formula.substitute(partial.summand_f, point_map(i))) for i in range(n)]
-            sides, g = _mean_sides(terms, n)
-            gradients.append(_chain(partial.lhs, "=", [(rf"{SUM_PREFIX}{summand_tex(partial.summand_f)}", "="), *sides]))
-            grad_values.append(g)
-
-        updates, after = [], []
-        for partial, g in zip(d.partials, grad_values):
-            p = partial.parameter
-            old = params[p]
-            step = E.sub(E.num(old.value, old.text), E.mul(E.num(self.lr.value, self.lr.text), E.num(g.value, g.text)))
-            node, rel, new = _value_side(step.evaluate())
-            updates.append(_chain(param_tex(p), ASSIGN, [
-                (rf"{param_tex(p)} - \alpha {partial.lhs}", ASSIGN),
-                (step, "="),
-                (node, rel),
-            ]))
-            after.append(Binding(p, param_tex(p), new))
+        rename = {**point_names, "f": E.sym("f", r"\hat{y}_{i}")}
+        loss = _chain("J", "=", [(prefix + summand_tex(formula.substitute(d.loss_summand_f, rename)), "="), *loss_sides])
+        gradients = tuple(
+            _chain(p.lhs, "=", [(prefix + summand_tex(formula.substitute(p.summand_f, rename)), "="), *sides])
+            for p, (sides, _) in zip(d.partials, grad_sides)
+        )
+        grad_values = tuple(g for _, g in grad_sides)
+        updates, after, velocity_after = self._updates(state, grad_values)
         self._check_drift(epoch, after, trace)
         return EpochPage(
             epoch=epoch,
-            start=tuple(Binding(p, param_tex(p), params[p]) for p in lesson.parameter_names),
+            start=tuple(Binding(p, param_tex(p), state.params[p]) for p in lesson.parameter_names)
+            + tuple(Binding(p, velocity_tex(p), v) for p, v in (state.velocity or {}).items()),
             forward=forward,
             loss=loss,
-            gradients=tuple(gradients),
+            gradients=gradients,
             updates=tuple(updates),
             after=tuple(after),
             loss_value=loss_value,
-            gradient_values=tuple(grad_values),
+            gradient_values=grad_values,
+            batch=None if batch is None else tuple(i + 1 for i in batch),
+            batch_data=tuple(f"{_batch_tex(k, 'B')} = {E.vec(*[E.num(v) for v in vals]).latex()}"
+                             for k, vals in data.items()) if batch is not None else (),
+            size=n,
+            velocity_after=tuple(velocity_after),
         )
+
+    def _first_predictions(self, data: dict, names: dict, param_nums: dict) -> Chain:
+        """For data too large to write out: the first prediction, substituted, as an example."""
+        first = {k: E.num(vals[0]) for k, vals in data.items()}
+        general = formula.substitute(self.lesson.model.tree, {k: E.sym(k, _batch_tex(k, "", "1")) for k in data})
+        substituted = formula.times_style(formula.substitute(self.lesson.model.tree, {**param_nums, **first}))
+        node, rel, _ = _value_side(substituted.evaluate())
+        return _chain(r"\hat{y}_{1}", "=", [(general, "="), (substituted, "="), (node, rel)])
+
+    def _aggregates(self, data: dict, params: dict[str, Shown], n: int):
+        """Loss and gradients of many points: each sum in float64 (fsum), shown with ≈, then divided exactly."""
+        import math
+
+        import numpy as np
+
+        from .trace import compile_point_functions
+
+        loss_fn, grad_fns = compile_point_functions(self.lesson, self.derivation)
+        columns = [np.asarray([float(v) for v in data[k]]) for k in (*self.lesson.inputs, TARGET)]
+        values = [float(params[p].value) for p in self.lesson.parameter_names]
+
+        def mean_sides(fn):
+            per_point = np.broadcast_to(fn(*columns, *values), columns[0].shape)
+            total = shown(to_fraction(math.fsum(per_point.tolist())))
+            result = shown(total.value / n)
+            return [(E.mul(E.frac(1, n), E.num(total.value, total.text)), APPROX), (E.num(result.value, result.text), result.rel)], result
+
+        loss_sides, loss_value = mean_sides(loss_fn)
+        return loss_sides, loss_value, [mean_sides(g) for g in grad_fns]
+
+    def _updates(self, state: State, gradients: tuple[Shown, ...]):
+        updates, after, velocity_after = [], [], []
+        for partial, g in zip(self.derivation.partials, gradients):
+            p = partial.parameter
+            old = state.params[p]
+            step_size: E.Expr = E.num(g.value, g.text)
+            rule = rf"{param_tex(p)} - \alpha {partial.lhs}"
+            if self.momentum:
+                v_old = state.velocity[p]
+                v_expr = E.add(E.mul(E.num(self.beta.value, self.beta.text), E.num(v_old.value, v_old.text)), E.num(g.value, g.text))
+                node, rel, v_new = _value_side(v_expr.evaluate())
+                updates.append(_chain(velocity_tex(p), ASSIGN, [
+                    (rf"\beta {velocity_tex(p)} + {partial.lhs}", ASSIGN), (v_expr, "="), (node, rel)]))
+                velocity_after.append(Binding(p, velocity_tex(p), v_new))
+                step_size = E.num(v_new.value, v_new.text)
+                rule = rf"{param_tex(p)} - \alpha {velocity_tex(p)}"
+            step = E.sub(E.num(old.value, old.text), E.mul(E.num(self.lr.value, self.lr.text), step_size))
+            node, rel, new = _value_side(step.evaluate())
+            updates.append(_chain(param_tex(p), ASSIGN, [(rule, ASSIGN), (step, "="), (node, rel)]))
+            after.append(Binding(p, param_tex(p), new))
+        return updates, after, velocity_after
 
     def _check_drift(self, epoch: int, after: list[Binding], trace: Trace) -> None:
         record = trace.epochs[epoch - 1]
@@ -222,12 +307,18 @@ class PageBuilder:
                     f"epoch {epoch}: the page's {b.name} = {b.value.text} but NumPy has {float(reference)!r}"
                 )
 
-    def prediction(self, point: Fraction, params: dict[str, Shown]) -> Prediction:
+    def prediction(self, point: tuple[Fraction, ...], params: dict[str, Shown]) -> Prediction:
         lesson = self.lesson
-        x = lesson.inputs[0]
-        general = formula.times_style(formula.substitute(lesson.model.tree, {x: E.num(point)}))
+        inputs = {x: E.num(v) for x, v in zip(lesson.inputs, point)}
+        general = formula.times_style(formula.substitute(lesson.model.tree, inputs))
         numbers = formula.times_style(formula.substitute(
-            lesson.model.tree, {x: E.num(point), **{p: E.num(s.value, s.text) for p, s in params.items()}}))
+            lesson.model.tree, {**inputs, **{p: E.num(s.value, s.text) for p, s in params.items()}}))
         node, rel, value = _value_side(numbers.evaluate())
-        label = f"f({show(point)})"
-        return Prediction(show(point), _chain(label, "=", [(general, "="), (numbers, "="), (node, rel)]), value)
+        label = ", ".join(show(v) for v in point)
+        return Prediction(label, _chain(f"f({label})", "=", [(general, "="), (numbers, "="), (node, rel)]), value)
+
+    def gradient_vector(self, page: EpochPage) -> Chain:
+        """``∇J = [∂J/∂w₁, …] = [g₁, …]``: the partial derivatives gathered into one vector."""
+        names = [g.rows[0].lhs for g in page.gradients]
+        values = E.vec(*[E.num(v.value, v.text) for v in page.gradient_values])
+        return _chain(r"\nabla J", "=", [(r"\left[" + ", ".join(names) + r"\right]", "="), (values, "=")])

@@ -1,13 +1,13 @@
 from fractions import Fraction as F
 
 from explainer import derive, spec, trace
-from explainer.steps import PageBuilder
+from explainer.steps import PageBuilder, State
 
 
 def _epochs(seed_lesson, seed_derivation, seed_trace):
     b = PageBuilder(seed_lesson, seed_derivation)
-    first = b.epoch(1, b.start_values(1, None, seed_trace), seed_trace)
-    second = b.epoch(2, {x.name: x.value for x in first.after}, seed_trace)
+    first = b.epoch(1, b.start_state(1, seed_trace), seed_trace)
+    second = b.epoch(2, State({x.name: x.value for x in first.after}), seed_trace)
     return first, second
 
 
@@ -41,7 +41,7 @@ def test_inexact_values_are_written_with_approx():
     d = derive.derive(lesson)
     run = trace.descend(lesson, d)
     b = PageBuilder(lesson, d)
-    page = b.epoch(1, b.start_values(1, None, run), run)
+    page = b.epoch(1, b.start_state(1, run), run)
     last = page.loss.rows[-1]
     assert (last.rel, last.rhs) == (r"\approx", "3.666666667")  # 11/3
     assert page.loss_value.value == F("3.666666667")  # the shown value is what is carried on
