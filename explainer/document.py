@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from . import formula
+from . import formula, story
 from .derive import Derivation
 from .errors import DivergenceError
-from .numbers import SIGNIFICANT, show, show_places, to_fraction
+from .numbers import SIGNIFICANT, show, show_places, show_prose, to_fraction
 from .program import Program
 from .spec import TARGET, Lesson
 from .steps import Binding, Chain, EpochPage, PageBuilder, Prediction, Row, State, shown
@@ -84,6 +84,7 @@ class Page:
     final: tuple[Binding, ...]
     program: Program
     why: Why | None
+    story: object  # story.Story | None
     divergence: Divergence | None
     learning_rate: str
     significant: int = SIGNIFICANT
@@ -142,7 +143,7 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, program: Prog
 
     usable_records = trace.epochs[:usable] if usable else ()
     log = tuple(
-        LogRow(r.epoch, tuple(show_places(r.params_after[p], 3) for p in lesson.parameter_names), show(to_fraction(r.loss)))
+        LogRow(r.epoch, tuple(show_places(r.params_after[p], 3) for p in lesson.parameter_names), show_prose(r.loss))
         for r in usable_records
         if (r.epoch - 1) % lesson.document.log_every == 0
     )
@@ -188,6 +189,7 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, program: Prog
         final=tuple(Binding(n, formula.tex_name(n), s) for n, s in final.items()) if after else (),
         program=program,
         why=_why(epochs, trace),
+        story=story.tell(lesson, derivation),
         divergence=divergence,
         learning_rate=show(lesson.learning_rate),
     )

@@ -51,6 +51,11 @@ def make(lesson: Lesson, derivation, run: Trace, page, lang: str) -> dict[str, s
             labels={"x": t("log_epoch"), "y": "J", "title": t("fig_loss_title")},
         )
     }
+    if page.story is not None:
+        out[f"{stem}.rates.svg"] = plots.loss_curves_svg(
+            {f"α = {r.rate}": (r.epochs, r.losses) for r in page.story.runs},
+            labels={"x": t("log_epoch"), "y": "J", "title": t("fig_rates_title")},
+        )
     path = [tuple(r.params[p] for p in names) for r in usable] + [tuple(usable[-1].params_after[p] for p in names)]
     loss_of = _loss_over_grid(lesson, derivation)
     if len(names) == 1:

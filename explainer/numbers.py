@@ -98,3 +98,12 @@ def places_of(text: str) -> int:
 def tolerance_of(text: str) -> Fraction:
     """Half a unit in the last shown digit: how far the true value may be from ``text``."""
     return Fraction(1, 2 * 10 ** places_of(text))
+
+
+def show_prose(value: float | Fraction) -> str:
+    """A number in a sentence or a table: the display rule, or 4 significant digits in e-notation
+    when the decimal would be unreadably long (below 10⁻⁴ or from 10⁶ on)."""
+    v = float(value)
+    if v == 0 or 1e-4 <= abs(v) < 1e6:
+        return show(to_fraction(value))
+    return f"{v:.4g}"

@@ -41,6 +41,19 @@ def loss_curve_svg(epochs: Sequence[int], losses: Sequence[float], *, labels: Ma
         return _svg(fig)
 
 
+def loss_curves_svg(series: Mapping[str, tuple[Sequence[int], Sequence[float]]], *, labels: Mapping[str, str]) -> str:
+    """Several runs' losses on one log-scaled axis (a learning-rate comparison); a diverged run ends where it overflowed."""
+    with _style(labels) as fig:
+        ax = fig.add_subplot()
+        for name, (epochs, losses) in series.items():
+            y = np.asarray(losses, dtype=float)
+            keep = np.isfinite(y) & (y > 0)
+            ax.plot(np.asarray(epochs, dtype=float)[keep], y[keep], marker="o", markersize=2.5, linewidth=1.4, label=name)
+        ax.set_yscale("log")
+        _finish(ax, labels)
+        return _svg(fig)
+
+
 def landscape_1d_svg(
     loss_of: Callable[[np.ndarray], np.ndarray],
     path: Sequence[float],
