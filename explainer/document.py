@@ -12,7 +12,6 @@ from . import formula, story
 from .derive import Derivation
 from .errors import DivergenceError
 from .numbers import SIGNIFICANT, show, show_places, show_prose, to_fraction
-from .program import Program
 from .spec import TARGET, Lesson
 from .steps import Binding, Chain, EpochPage, PageBuilder, Prediction, Row, State, shown
 from .trace import Trace
@@ -82,7 +81,7 @@ class Page:
     predictions_before: tuple[Prediction, ...]
     predictions_after: tuple[Prediction, ...]
     final: tuple[Binding, ...]
-    program: Program
+    program: object  # program.Program: the code and its printed output
     why: Why | None
     story: object  # story.Story | None
     divergence: Divergence | None
@@ -94,7 +93,7 @@ def _vector(values) -> str:
     return "[" + ", ".join(show(to_fraction(v)) for v in values) + "]"
 
 
-def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, program: Program, lang: str) -> Page:
+def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str) -> Page:
     if trace.diverged_at is not None and not lesson.document.show_divergence:
         first, last = trace.epochs[0].loss, trace.epochs[-1].loss
         raise DivergenceError(
@@ -187,7 +186,7 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, program: Prog
         predictions_before=before,
         predictions_after=after,
         final=tuple(Binding(n, formula.tex_name(n), s) for n, s in final.items()) if after else (),
-        program=program,
+        program=trace.program,
         why=_why(epochs, trace),
         story=story.tell(lesson, derivation),
         divergence=divergence,

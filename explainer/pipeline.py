@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import derive, document, program, spec, trace
+from . import derive, document, spec, trace
 from .catalog import LANGUAGES
 from .errors import CheckFailed, ExplainerError, ExportError
 from .render import render
@@ -57,8 +57,7 @@ def build(source=None, *, lang: str | None = None, templates: str | Path | None 
     derivation = derive.derive(lesson)
     keep = frozenset(lesson.document.detailed)
     run = trace.descend(lesson, derivation, keep_batches=keep)
-    code = program.run(lesson, derivation)
-    page = document.assemble(lesson, derivation, run, code, lang)
+    page = document.assemble(lesson, derivation, run, lang)
     pictures = _figures(lesson, derivation, run, page, lang) if figures else {}
     markdown = render("lesson.md.j2", {"page": page, "figures": list(pictures)}, kind="md", lang=lang,
                       teacher_dir=templates)

@@ -1,8 +1,9 @@
-"""The lesson as a plain NumPy program, printed for the reader and run to capture its real output.
+"""The lesson as a plain NumPy program: printed for the reader, and run to make the numeric trace.
 
 The program text comes from a template and from trees printed by :class:`PythonPrinter`, never from
-the spec's strings, so running it executes only code this module wrote. Its output is compared with
-the trace by the tests: the reader can run the same code and see the same lines.
+the spec's strings, so running it executes only code this module wrote. Running it once gives both
+its printed output (pasted into the document) and its ``history`` list, from which
+:mod:`explainer.trace` reads every epoch: the reader can run the same code and see the same lines.
 """
 from __future__ import annotations
 
@@ -10,21 +11,18 @@ import contextlib
 import io
 import warnings
 from dataclasses import dataclass
+from fractions import Fraction
 
 from . import expr as E
 from .derive import Derivation
 from .render import render
 from .spec import TARGET, Lesson
 
-#: Runs bigger than this (points × epochs) are not re-run: the trace already did the same arithmetic.
-RUN_BUDGET = 20_000_000
-
-
 @dataclass(frozen=True)
 class Program:
     code: str
     output: str
-    ran: bool
+    history: list  # one tuple per epoch: loss, gradients…, parameters after…, velocities…
 
 
 class PythonPrinter:
@@ -78,8 +76,9 @@ class PythonPrinter:
         return f"{left} {op} {right}"
 
 
-def program_source(lesson: Lesson, derivation: Derivation) -> str:
+def program_source(lesson: Lesson, derivation: Derivation, learning_rate: Fraction | None = None) -> str:
     inputs = list(lesson.inputs)
+    names = lesson.parameter_names
     arrays = {n: ("X" if len(inputs) == 1 else n.upper()) for n in inputs}
     model = PythonPrinter({n: n for n in inputs}).print(lesson.model.tree)
     point = PythonPrinter({**{n: n for n in inputs}, "f": "y_pred", TARGET: "y"})
@@ -94,7 +93,10 @@ def program_source(lesson: Lesson, derivation: Derivation) -> str:
         "gradients": [(p.parameter, point.print(p.summand_f)) for p in derivation.partials],
         "gradient_names": ", ".join(f"d{p}" for p in lesson.parameter_names),
         "predict": [", ".join(repr_number(float(v)) for v in point) for point in lesson.document.predict],
-        "learning_rate": repr_number(float(lesson.learning_rate)),
+        "learning_rate": repr_number(float(learning_rate if learning_rate is not None else lesson.learning_rate)),
+        "history_items": ", ".join(
+            ["l"] + [f"d{n}" for n in names] + list(names)
+            + ([f"v{n}" for n in names] if lesson.optimizer.kind == "momentum" else [])),
         "optimizer": lesson.optimizer,
         "momentum": repr_number(float(lesson.optimizer.momentum)),
         "delta": repr_number(float(lesson.loss.delta)),
@@ -107,12 +109,11 @@ def repr_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
 
 
-def run(lesson: Lesson, derivation: Derivation) -> Program:
-    code = program_source(lesson, derivation)
-    if lesson.size * lesson.epochs > RUN_BUDGET:
-        return Program(code, "", ran=False)
+def run(lesson: Lesson, derivation: Derivation, learning_rate: Fraction | None = None) -> Program:
+    code = program_source(lesson, derivation, learning_rate)
     out = io.StringIO()
+    namespace = {"__name__": "__lesson__"}
     with contextlib.redirect_stdout(out), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        exec(compile(code, "<lesson program>", "exec"), {"__name__": "__lesson__"})  # our own generated code
-    return Program(code, out.getvalue(), ran=True)
+        warnings.simplefilter("ignore")  # a diverging run overflows; the trace reports it
+        exec(compile(code, "<lesson program>", "exec"), namespace)  # our own generated code, see above
+    return Program(code, out.getvalue(), namespace["history"])

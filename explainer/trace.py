@@ -1,7 +1,8 @@
-"""The numeric run: NumPy float64 gradient descent, the independent reference for every page.
+"""The numeric run: the lesson's NumPy program (float64), the independent reference for every page.
 
-Memory stays proportional to the data plus one small record per epoch: the per-point arrays are
-overwritten each epoch, and only the batches of detailed epochs are kept. A run whose loss or
+The run is the very program the document prints (:mod:`explainer.program`), executed once: its
+``history`` gives one record per epoch, so memory stays proportional to the data plus the epochs,
+and the reader's copy of the program reproduces the trace line for line. A run whose loss or
 parameters stop being finite is cut at that epoch and marked diverged; what to do about it is the
 caller's decision (explain it in the document, or refuse the spec).
 """
@@ -36,6 +37,7 @@ class Trace:
     epochs: tuple[EpochRecord, ...]
     diverged_at: int | None
     final_params: dict
+    program: object = None  # the program.Program that was run
 
     @property
     def losses(self) -> list[float]:
@@ -55,74 +57,48 @@ def compile_point_functions(lesson: Lesson, derivation: Derivation):
     return loss, grads
 
 
-def batch_indices(lesson: Lesson, rng, size: int):
-    """Indices of the points one step uses: all of them for gradient descent and momentum."""
+def replay_batches(lesson: Lesson, epochs: frozenset) -> dict[int, tuple[int, ...]]:
+    """The batch each of ``epochs`` used, by replaying the program's random draws in the same order."""
+    import numpy as np
+
     opt = lesson.optimizer
-    if opt.kind in ("sgd", "minibatch"):
-        return rng.choice(size, size=opt.batch_size, replace=False)
-    return None
+    if opt.kind not in ("sgd", "minibatch") or not epochs:
+        return {}
+    rng = np.random.default_rng(opt.seed)
+    out = {}
+    for epoch in range(1, max(epochs) + 1):
+        idx = rng.choice(lesson.size, size=opt.batch_size, replace=False)
+        if epoch in epochs:
+            out[epoch] = tuple(int(i) for i in idx)
+    return out
 
 
 def descend(lesson: Lesson, derivation: Derivation, learning_rate: Fraction | None = None,
             keep_batches: frozenset = frozenset()) -> Trace:
-    import numpy as np
+    from . import program
 
-    lr = float(learning_rate if learning_rate is not None else lesson.learning_rate)
-    columns = [np.asarray(lesson.column(n), dtype=np.float64) for n in (*lesson.inputs, TARGET)]
+    run = program.run(lesson, derivation, learning_rate)
     names = lesson.parameter_names
-    params = np.array([float(v) for _, v in lesson.parameters], dtype=np.float64)
-    velocity = np.zeros_like(params)
-    loss_fn, grad_fns = compile_point_functions(lesson, derivation)
-    rng = np.random.default_rng(lesson.optimizer.seed)
-    momentum = lesson.optimizer.kind == "momentum"
-    beta = float(lesson.optimizer.momentum)
-    size = lesson.size
-
+    k = len(names)
+    batches = replay_batches(lesson, keep_batches)
+    params = {n: float(v) for n, v in lesson.parameters}
     records: list[EpochRecord] = []
     diverged_at = None
-    with np.errstate(all="ignore"):
-        for epoch in range(1, lesson.epochs + 1):
-            idx = batch_indices(lesson, rng, size)
-            data = columns if idx is None else [c[idx] for c in columns]
-            args = (*data, *params)
-            loss = float(np.mean(np.broadcast_to(loss_fn(*args), data[0].shape)))
-            grad = np.array([np.mean(np.broadcast_to(g(*args), data[0].shape)) for g in grad_fns])
-            if momentum:
-                velocity = beta * velocity + grad
-                new = params - lr * velocity
-            else:
-                new = params - lr * grad
-            ok = math.isfinite(loss) and abs(loss) < OVERFLOW and bool(np.all(np.isfinite(new)))
-            records.append(
-                EpochRecord(
-                    epoch=epoch,
-                    params=dict(zip(names, params.tolist())),
-                    loss=loss,
-                    gradient=dict(zip(names, grad.tolist())),
-                    params_after=dict(zip(names, new.tolist())),
-                    batch=tuple(int(i) for i in idx) if idx is not None and epoch in keep_batches else None,
-                    velocity_after=dict(zip(names, velocity.tolist())) if momentum else None,
-                )
-            )
-            if not ok:
-                diverged_at = epoch
-                break
-            params = new
+    for epoch, row in enumerate(run.history, start=1):
+        loss = float(row[0])
+        gradient = dict(zip(names, map(float, row[1:1 + k])))
+        after = dict(zip(names, map(float, row[1 + k:1 + 2 * k])))
+        velocity = dict(zip(names, map(float, row[1 + 2 * k:]))) if len(row) > 1 + 2 * k else None
+        records.append(EpochRecord(epoch, params, loss, gradient, after, batches.get(epoch), velocity))
+        if not (math.isfinite(loss) and abs(loss) < OVERFLOW and all(map(math.isfinite, after.values()))):
+            diverged_at = epoch
+            break
+        params = after
     return Trace(
         parameters=names,
         learning_rate=Fraction(learning_rate if learning_rate is not None else lesson.learning_rate),
         epochs=tuple(records),
         diverged_at=diverged_at,
-        final_params=dict(zip(names, params.tolist())),
+        final_params=params,
+        program=run,
     )
-
-
-def predict(lesson: Lesson, params: dict, inputs: dict) -> float:
-    """The model's value at one input point with float parameters (for predictions and plots)."""
-    import numpy as np
-    from . import formula
-
-    symbols: dict = {}
-    expression = formula.to_sympy(lesson.model.tree, symbols)
-    value = expression.subs({symbols[k]: v for k, v in {**params, **inputs}.items() if k in symbols})
-    return float(np.float64(value))

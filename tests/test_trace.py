@@ -30,3 +30,14 @@ def test_only_detailed_epochs_keep_their_batch():
     run = trace.descend(lesson, derive.derive(lesson), keep_batches=frozenset({1, 2}))
     assert [r.batch is not None for r in run.epochs[:3]] == [True, True, False]
     assert all(r.batch is None for r in run.epochs[2:])
+
+
+def test_the_printed_program_reproduces_its_output_in_a_fresh_interpreter(seed_trace):
+    import subprocess
+    import sys
+
+    program = seed_trace.program
+    result = subprocess.run([sys.executable, "-c", program.code], capture_output=True, text=True, check=True)
+    assert result.stdout == program.output
+    assert "epoch 3: w = 0.772, loss = 15.66018750" in result.stdout
+    assert result.stdout.splitlines()[-1] == "Prediction after training: f(5) = 9.612"
