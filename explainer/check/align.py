@@ -60,6 +60,8 @@ class Ctx:
     replacements: list = field(default_factory=list)  # (node of the current step, true value)
     quiet: int = 0
     earlier: Callable | None = None  # name, value → did the name hold that value earlier in the text?
+    prev_flagged: bool = False  # the previous step was itself reported wrong
+    name_flagged: Callable = lambda name: False  # the line that bound ``name`` was reported wrong
 
 
 # --- the precision rule -----------------------------------------------------------------------
@@ -237,7 +239,8 @@ def substitute(node: Expr, mapping: dict) -> Expr:
     if isinstance(node, Apply):
         return Apply(node.func, tuple(substitute(x, mapping) for x in node.args), node.primes)
     if isinstance(node, Indexed):
-        return Indexed(node.base, substitute(node.index, mapping), node.index_text)
+        index = substitute(node.index, mapping)
+        return Indexed(node.base, index, index.text if isinstance(index, Num) else node.index_text)
     if isinstance(node, SumOver):
         inner = {k: v for k, v in mapping.items() if k != node.index}
         return SumOver(node.index, node.lower and substitute(node.lower, inner),
@@ -304,6 +307,8 @@ def _pairs(prev: Expr, pfix: Expr | None, cur: Expr, ctx: Ctx, functions):
         pterms = [(1, t) for t in expanded]
         fterms = [(1, t) for t in fexpanded] if fexpanded and len(fexpanded) == len(expanded) else None
         return _signed_pairs(pterms, fterms, cterms, ctx), lambda fixes: _rebuild_terms(c, fixes)
+    if isinstance(c, Vec):
+        return _vector_pairs(p, pf, c, ctx)
     pterms = _terms(p)
     if len(pterms) > 1 or len(cterms) > 1:
         if len(pterms) != len(cterms):
@@ -328,8 +333,6 @@ def _pairs(prev: Expr, pfix: Expr | None, cur: Expr, ctx: Ctx, functions):
         return triples, lambda fixes: BinOp(c.op, fixes[0], fixes[1], c.style)
     if isinstance(p, Neg) and isinstance(c, Neg):
         return [(p.operand, pf.operand if pf is not None else None, c.operand)], lambda fixes: Neg(fixes[0])
-    if isinstance(c, Vec):
-        return _vector_pairs(p, pf, c, ctx)
     if isinstance(p, Call) and isinstance(c, Call) and p.func == c.func and len(p.args) == len(c.args):
         fargs = pf.args if pf is not None else [None] * len(p.args)
         return list(zip(p.args, fargs, c.args)), lambda fixes: Call(c.func, tuple(fixes))
@@ -423,6 +426,8 @@ def align(prev: Expr, pfix: Expr | None, cur: Expr, ctx: Ctx, functions=None) ->
     name = _name_of(prev)
     if name is not None and ctx.earlier is not None and ctx.earlier(name, cur, cv, ctx):
         return cur
+    if tv != pv and agree(tv, cur, cv, ctx) and (ctx.name_flagged(name) if name else ctx.prev_flagged):
+        return cur  # right, and the wrong value it disagrees with was reported where it was written
     if not ctx.quiet:
         ctx.mismatches.append(Mismatch(cur, pv, tv, _kind(prev, cur, pv, cv, ctx), _name_of(prev)))
     return _replace(cur, tv, ctx)

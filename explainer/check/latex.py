@@ -90,6 +90,7 @@ def tokenize(text: str, base: int = 0) -> list[Tok]:
     out: list[Tok] = []
     i, n = 0, len(text)
     drop_dot = False
+    pending = None  # where a dropped \left began: the bracket after it starts there
     while i < n:
         c = text[i]
         m = _SPACE.match(text, i)
@@ -111,6 +112,8 @@ def tokenize(text: str, base: int = 0) -> list[Tok]:
             j = m.end()
             if name in ("left", "right"):
                 drop_dot = True
+                if name == "left":
+                    pending = i
             if name in _DROPPED:
                 i = j
                 continue
@@ -132,10 +135,16 @@ def tokenize(text: str, base: int = 0) -> list[Tok]:
             i = j
             continue
         if drop_dot and c == ".":
-            drop_dot = False
+            drop_dot = pending = False
             i += 1
             continue
         drop_dot = False
+        if pending is not None and c in "([|":
+            out.append(Tok("op", c, base + pending, base + i + 1))
+            pending = None
+            i += 1
+            continue
+        pending = None
         if c in _UNICODE:
             kind, t = _UNICODE[c]
             out.append(Tok(kind, t, base + i, base + i + 1))

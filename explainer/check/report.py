@@ -7,6 +7,7 @@ keeps the same machine-readable fields in every language.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 
 from ..catalog import catalog
@@ -38,6 +39,7 @@ class Report:
                 "findings": [asdict(f) for f in self.findings]}
 
 
+_ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
 _GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
           "lambda": "λ", "mu": "μ", "sigma": "σ", "omega": "ω", "tau": "τ", "phi": "φ"}
 
@@ -47,7 +49,7 @@ def display_name(key: str | None) -> str:
         return "?"
     for word, letter in _GREEK.items():
         key = key.replace(word, letter)
-    return key.replace("hat(", "hat(").replace("∂", "∂")
+    return re.sub(r"(hat|bar|tilde)\((\w)\)", lambda m: m.group(2) + _ACCENTS[m.group(1)], key)
 
 
 def display_value(value, like: str | None = None, rounding: bool = False) -> str:

@@ -48,6 +48,7 @@ class Binding:
     node: Expr  # the side that gave the value, free of names (for a continuation to align against)
     fix: Expr
     kind: str  # literal | computed | update
+    flagged: bool = False  # the value itself was reported wrong on its line
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Step:
     fix: Expr | None = None
     value: object = None
     virtual: bool = False
+    flagged: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ class Checker:
                 self.skipped += 1
                 return
             target, aliases, head = self.tail
-            head = Step(head.node, None, head.start, head.fix, None, True)
+            head = Step(head.node, None, head.start, head.fix, None, True, head.flagged)
             self.sides(target, aliases, [head] + steps, assign=False, continued=True)
             return
         first = steps[0].node
@@ -287,7 +289,7 @@ class Checker:
         if tkey in self.last_targets and binding is not None:
             value = self.try_value(first.node)
             if value is not None and _shape(value) == _shape(binding.value):
-                return Step(binding.node, None, first.start, binding.fix, binding.value, True)
+                return Step(binding.node, None, first.start, binding.fix, binding.value, True, binding.flagged)
         return None
 
     def bind(self, target, aliases, last: Step, kind: str) -> None:
@@ -301,7 +303,7 @@ class Checker:
         line = self.line_of(last.start)
         for t in [target] + list(aliases):
             self._set(t, value, true)
-            self.bindings[key_of(t)] = Binding(value, true, line, node, fix, kind)
+            self.bindings[key_of(t)] = Binding(value, true, line, node, fix, kind, last.flagged)
 
     def _set(self, target, value, true) -> None:
         name = key_of(target)
@@ -323,6 +325,13 @@ class Checker:
         self.history.setdefault(name, []).append(value)
 
     # -- the two kinds of check
+    def binding_of(self, name: str) -> Binding | None:
+        """The binding behind a name as substituted: ``ŷ_3`` is element 3 of ``ŷ`` unless bound itself."""
+        if name in self.bindings:
+            return self.bindings[name]
+        base = name.rsplit("_", 1)[0]
+        return self.bindings.get(base) if base != name else None
+
     def held_earlier(self, name: str, node: Expr, value, ctx: Ctx) -> bool:
         """A recap ("before training: f(5) = 0 × 5") may use a value a name had earlier in the text."""
         return any(agree(old, node, value, ctx) for old in self.history.get(name, ())[:-1])
@@ -331,6 +340,8 @@ class Checker:
         ctx = self.ctx("=" if a.virtual and b.rel is None else b.rel)
         if recap:
             ctx.earlier = self.held_earlier
+        ctx.prev_flagged = a.flagged
+        ctx.name_flagged = lambda name: (self.binding_of(name) or Binding(0, 0, 0, None, None, "")).flagged
         try:
             b.fix = align(a.node, a.fix, b.node, ctx, self.functions)
         except _FAILURES:
@@ -342,13 +353,14 @@ class Checker:
             span = self.spans.get(node)
             if span is not None:
                 self.replacements.append((span[0], span[1], value))
+        b.flagged = bool(ctx.mismatches)
         for m in ctx.mismatches:
             self.problems.append(self.problem(m, ctx))
 
     def problem(self, m: Mismatch, ctx: Ctx) -> Problem:
         span = self.spans.get(m.node) or (0, 0)
         found = self.src[span[0]:span[1]].strip()
-        ref = self.bindings.get(m.name) if m.name else None
+        ref = self.binding_of(m.name) if m.name else None
         return Problem(span[0], span[1], m.kind, found, m.true, m.carried, m.name,
                        ref.line if ref else None, "strict" if self.strict else ctx.rel,
                        literal_text(m.node), literal_text(ref.node) if ref else None)
