@@ -20,7 +20,7 @@ from typing import Callable
 
 from ..expr import BinOp, Call, EvaluationError, Expr, Group, Neg, Num, Sym, Vec
 from ..numbers import places_of, rounded, rounded_places, show, tolerance_of
-from .nodes import Apply, Grad, Indexed, SumOver, names_in
+from .nodes import Apply, Grad, Indexed, SumOver, indexed_bases, names_in, walk
 
 INFINITE = None  # an error bound that cannot be computed: accept rather than risk a false alarm
 
@@ -166,8 +166,6 @@ def _bound(node: Expr, ev) -> Fraction | None:
 
 
 def _nums(node: Expr):
-    from .nodes import walk
-
     return walk(node)
 
 
@@ -253,10 +251,13 @@ def _expand_sum(node: Expr, ctx: Ctx) -> list | None:
     try:
         if isinstance(node, SumOver):
             lo = 1 if node.lower is None else ctx.ev(node.lower)
-            if node.upper is not None:
-                hi = ctx.ev(node.upper)
-            else:
-                hi = len(ctx.ev(node))  # unbounded: only sensible when the sum is of a vector
+            hi = _value_or_none(ctx.ev, node.upper) if node.upper is not None else None
+            if hi is None:  # ``N`` unbound (or no bounds): the length of the vectors indexed
+                lengths = {len(v) for v in (_value_or_none(ctx.ev, Sym(b, b)) for b in indexed_bases(node.body, node.index))
+                           if isinstance(v, tuple)}
+                if len(lengths) != 1:
+                    return None
+                hi = lo + lengths.pop() - 1
             if any(isinstance(v, tuple) or Fraction(v).denominator != 1 for v in (lo, hi)) or hi - lo > 200:
                 return None
             return [substitute(node.body, {node.index: Num(Fraction(k), str(k))})

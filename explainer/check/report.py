@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from ..catalog import catalog
-from ..numbers import places_of, show, show_places
+from ..numbers import places_of, rounded_places, show, show_places
 from .extract import Lines
 from .verify import Problem
 
@@ -62,8 +62,14 @@ def display_value(value, like: str | None = None, rounding: bool = False) -> str
 
 
 def _number_text(original: str, value) -> str:
-    text = display_value(value)
+    """The corrected number, with as many decimals as the author chose where the value needs rounding."""
     stripped = original.strip()
+    shown = re.findall(r"\d+(?:\.\d+)?", stripped)
+    places = places_of(shown[0]) if len(shown) == 1 else 0
+    if places and not isinstance(value, tuple) and rounded_places(value, places) != value:
+        text = show_places(value, places)
+    else:
+        text = display_value(value)
     for left, right in (("\\left(", "\\right)"), ("(", ")"), ("\\left[", "\\right]"), ("[", "]")):
         if stripped.startswith(left) and stripped.endswith(right) and not isinstance(value, tuple):
             return left + text + right

@@ -141,6 +141,7 @@ class Checker:
         self.problems: list[Problem] = []
         self.replacements: list = []
         self.checked = self.skipped = 0
+        self.truth = None  # within a chain of formulas: the last one known to be right
         self.deadline = time.monotonic() + budget
 
     # -- evaluation
@@ -231,12 +232,14 @@ class Checker:
         return True
 
     def symbolic_chain(self, steps: list[Step]) -> None:
+        self.truth = steps[0].node
         for a, b in zip(steps, steps[1:]):
             self.symbolic_step(a, b)
 
     # -- a chain's sides
     def sides(self, target, aliases, rhs: list[Step], assign: bool, continued: bool) -> None:
         tkey = key_of(target) if target is not None else None
+        self.truth = None
         if tkey is not None and not continued:
             reads_itself = tkey in names_in(rhs[0].node) or (
                 isinstance(target, Indexed) and target.base in names_in(rhs[0].node))
@@ -374,6 +377,12 @@ class Checker:
             self.skipped += 1
             return
         self.checked += 1
+        if self.truth is None:
+            self.truth = a.node
+        if result:
+            return
+        if equivalent(self.truth, b.node, self.functions, self.values, seed=b.start):
+            return  # right again after a wrong step that was reported
         if not result:
             start, end = self.item_span(b)
             self.problems.append(Problem(start, end, "symbolic", self.src[start:end].strip(),
@@ -392,13 +401,16 @@ class Checker:
             return
         body = definition[0]
         defined = free_names(body, self.functions)
-        claimed = free_names(claim.node, self.functions) - {target.wrt}
-        if target.wrt not in defined or not claimed <= defined | set(_IMPLICIT_SIZES):
+        claimed = free_names(claim.node, self.functions)
+        if not claimed - set(_IMPLICIT_SIZES):
+            return  # a number, not a formula: checked as arithmetic instead
+        if target.wrt not in defined or not claimed - {target.wrt} <= defined | set(_IMPLICIT_SIZES):
             return
         result = equivalent(Deriv(target.wrt, body), claim.node, self.functions, self.values, seed=claim.start)
         if result is None:
             return
         self.checked += 1
+        self.truth = Deriv(target.wrt, body)
         if not result:
             start, end = self.item_span(claim)
             self.problems.append(Problem(start, end, "derivative", self.src[start:end].strip(),
