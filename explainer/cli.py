@@ -32,9 +32,21 @@ def _build_parser() -> argparse.ArgumentParser:
     b.add_argument("--templates", metavar="DIR", help="a folder of your own Jinja templates, searched first")
     b.set_defaults(run=_run_build)
 
+    g = sub.add_parser(
+        "gallery",
+        help="rebuild output/: every shipped lesson in English and Chinese, in every format",
+        description="Build every lesson shipped in lessons/ in both languages into one folder (default output/).",
+    )
+    g.add_argument("--out", default="output", help="output folder (default: output/)")
+    g.add_argument("--format", default=None, metavar="LIST", help="comma-separated formats (default: all installed)")
+    g.set_defaults(run=_run_gallery)
+
     from .check import command as check_command
 
     check_command.add_parser(sub)
+    from . import teacher_cli
+
+    teacher_cli.add_parsers(sub)
     return parser
 
 
@@ -60,6 +72,16 @@ def _run_build(args) -> int:
     for path in written:
         print(f"wrote {path}")
     print(f"checked {doc.checked} equalities: all hold")
+    for problem in problems:
+        print(f"explainer: {problem}", file=sys.stderr)
+    return 2 if problems and explicit else 0
+
+
+def _run_gallery(args) -> int:
+    from .gallery import build_gallery
+
+    formats, explicit = _formats(args.format)
+    problems = build_gallery(args.out, formats)
     for problem in problems:
         print(f"explainer: {problem}", file=sys.stderr)
     return 2 if problems and explicit else 0

@@ -80,6 +80,7 @@ class Page:
     log: tuple[LogRow, ...]
     predictions_before: tuple[Prediction, ...]
     predictions_after: tuple[Prediction, ...]
+    initial: tuple[Binding, ...]
     final: tuple[Binding, ...]
     program: object  # program.Program: the code and its printed output
     why: Why | None
@@ -185,6 +186,7 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str) ->
         log=log,
         predictions_before=before,
         predictions_after=after,
+        initial=tuple(Binding(n, formula.tex_name(n), s) for n, s in start.items()),
         final=tuple(Binding(n, formula.tex_name(n), s) for n, s in final.items()) if after else (),
         program=trace.program,
         why=_why(epochs, trace),

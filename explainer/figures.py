@@ -6,12 +6,19 @@ epoch. The drawing itself is :mod:`explainer.plots`.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .catalog import catalog
 from .spec import TARGET, Lesson
 from .trace import Trace, compile_point_functions
 
 #: Data points per chunk when the loss is evaluated over a grid (bounds memory for big data).
-CHUNK = 512
+CHUNK = 128
+#: Points drawn on a loss curve, and steps drawn on a landscape, at most (a long run is thinned).
+CURVE_POINTS = 400
+PATH_STEPS = 24
+#: A landscape of more points than this is drawn from every k-th point (the shape, not the page's numbers).
+LANDSCAPE_POINTS = 5_000
 
 
 def _loss_over_grid(lesson: Lesson, derivation):
@@ -19,7 +26,9 @@ def _loss_over_grid(lesson: Lesson, derivation):
     import numpy as np
 
     loss_fn, _ = compile_point_functions(lesson, derivation)
-    columns = [np.asarray(lesson.column(n), dtype=np.float64) for n in (*lesson.inputs, TARGET)]
+    stride = max(1, lesson.size // LANDSCAPE_POINTS)
+    columns = [np.asarray(lesson.column(n), dtype=np.float64)[::stride] for n in (*lesson.inputs, TARGET)]
+    size = columns[0].size
 
     def loss_of(*params):
         params = [np.asarray(p, dtype=np.float64) for p in params]
@@ -27,13 +36,22 @@ def _loss_over_grid(lesson: Lesson, derivation):
         flat = [np.broadcast_to(p, shape).reshape(1, -1) for p in params]
         total = np.zeros(flat[0].shape[1])
         with np.errstate(all="ignore"):
-            for start in range(0, lesson.size, CHUNK):
+            for start in range(0, size, CHUNK):
                 data = [c[start:start + CHUNK].reshape(-1, 1) for c in columns]
                 values = np.broadcast_to(loss_fn(*data, *flat), (data[0].shape[0], total.size))
                 total += values.sum(axis=0)
-        return (total / lesson.size).reshape(shape)
+        return (total / size).reshape(shape)
 
     return loss_of
+
+
+def thinned(count: int, keep: int) -> list[int]:
+    """Indices 0…count-1 to draw: all of a short run; else the first steps, then spaced out to the end."""
+    if count <= keep:
+        return list(range(count))
+    head = keep // 2
+    rest = np.unique(np.geomspace(head, count - 1, keep - head).astype(int))
+    return sorted(set(range(head)) | set(rest.tolist()) | {count - 1})
 
 
 def make(lesson: Lesson, derivation, run: Trace, page, lang: str) -> dict[str, str]:
@@ -47,16 +65,20 @@ def make(lesson: Lesson, derivation, run: Trace, page, lang: str) -> dict[str, s
     names = lesson.parameter_names
     out = {
         f"{stem}.loss.svg": plots.loss_curve_svg(
-            [r.epoch for r in usable], [r.loss for r in usable],
+            [usable[k].epoch for k in thinned(len(usable), CURVE_POINTS)],
+            [usable[k].loss for k in thinned(len(usable), CURVE_POINTS)],
             labels={"x": t("log_epoch"), "y": "J", "title": t("fig_loss_title")},
         )
     }
     if page.story is not None:
         out[f"{stem}.rates.svg"] = plots.loss_curves_svg(
-            {f"α = {r.rate}": (r.epochs, r.losses) for r in page.story.runs},
+            {f"α = {r.rate}": ([r.epochs[k] for k in thinned(len(r.epochs), CURVE_POINTS)],
+                               [r.losses[k] for k in thinned(len(r.losses), CURVE_POINTS)])
+             for r in page.story.runs},
             labels={"x": t("log_epoch"), "y": "J", "title": t("fig_rates_title")},
         )
-    path = [tuple(r.params[p] for p in names) for r in usable] + [tuple(usable[-1].params_after[p] for p in names)]
+    full_path = [tuple(r.params[p] for p in names) for r in usable] + [tuple(usable[-1].params_after[p] for p in names)]
+    path = [full_path[k] for k in thinned(len(full_path), PATH_STEPS)]
     loss_of = _loss_over_grid(lesson, derivation)
     if len(names) == 1:
         first = page.epochs[0].epoch - 1 if page.epochs else None

@@ -168,10 +168,16 @@ class PageBuilder:
     def __init__(self, lesson: Lesson, derivation: Derivation):
         self.lesson = lesson
         self.derivation = derivation
-        self.data = {n: tuple(to_fraction(v) for v in lesson.column(n)) for n, _ in lesson.data}
         self.lr = shown(lesson.learning_rate)
         self.beta = shown(lesson.optimizer.momentum)
         self.momentum = lesson.optimizer.kind == "momentum"
+
+    def _exact(self, batch: tuple[int, ...] | None) -> dict[str, tuple]:
+        """The points a step uses, as exact decimals; only a small step's points are converted."""
+        rows = range(self.lesson.size) if batch is None else batch
+        if len(rows) > self.lesson.document.points_shown:
+            return {n: tuple(self.lesson.column(n)[i] for i in rows) for n, _ in self.lesson.data}
+        return {n: tuple(to_fraction(self.lesson.column(n)[i]) for i in rows) for n, _ in self.lesson.data}
 
     def start_state(self, epoch: int, trace: Trace) -> State:
         """Where an epoch starts when the page did not just compute it: the lesson, or NumPy's run."""
@@ -190,7 +196,7 @@ class PageBuilder:
     def epoch(self, epoch: int, state: State, trace: Trace) -> EpochPage:
         lesson, d = self.lesson, self.derivation
         batch = trace.epochs[epoch - 1].batch
-        data = self.data if batch is None else {k: tuple(v[i] for i in batch) for k, v in self.data.items()}
+        data = self._exact(batch)
         n = len(data[TARGET])
         param_nums = _carry(state.params)
         suffix = "" if batch is None else "B"
@@ -248,7 +254,7 @@ class PageBuilder:
 
     def _first_predictions(self, data: dict, names: dict, param_nums: dict) -> Chain:
         """For data too large to write out: the first prediction, substituted, as an example."""
-        first = {k: E.num(vals[0]) for k, vals in data.items()}
+        first = {k: E.num(to_fraction(vals[0])) for k, vals in data.items()}
         general = formula.substitute(self.lesson.model.tree, {k: E.sym(k, _batch_tex(k, "", "1")) for k in data})
         substituted = formula.times_style(formula.substitute(self.lesson.model.tree, {**param_nums, **first}))
         node, rel, _ = _value_side(substituted.evaluate())
