@@ -478,7 +478,7 @@ class Parser:
             if t.text in _BARS:
                 return self.bars == 0 or t.text == "\\lvert"
             return t.text[1:] in GREEK or t.text[1:] in _DECORATIONS or t.text in (
-                "\\frac", "\\dfrac", "\\tfrac", "\\sqrt", "\\sum", "\\boxed") or t.text in _FUNCTION_CMDS
+                "\\frac", "\\dfrac", "\\tfrac", "\\sqrt", "\\sum", "\\boxed", "\\nabla") or t.text in _FUNCTION_CMDS
         return False
 
     def unary(self) -> Expr:
@@ -542,12 +542,29 @@ class Parser:
                 self.take()
                 lo, hi = self.group_range()
                 return self.mark(self.whole(lo, hi), start)
+            if t.text == "\\nabla":
+                return self.nabla()
         if t.kind == "text" and t.text in _FUNCTION_WORDS and self.at("(", 1):
             self.take()
             return self.mark(Call(_FUNCTION_WORDS[t.text], (self.argument(),)), start)
         if t.kind in ("letter", "text") or (t.kind == "cmd" and (t.text[1:] in GREEK or t.text[1:] in _DECORATIONS)):
             return self.name_or_call()
         raise ParseError(f"cannot read {t.text!r}")
+
+    def nabla(self) -> Expr:
+        """``\\nabla J``, ``\\nabla_{w} J``: the gradient as one name."""
+        start = self.i
+        self.take()
+        sub = ""
+        if self.at("_"):
+            self.take()
+            lo, hi = self.group_range()
+            sub = "_" + "".join(self.toks[j].text.lstrip("\\") for j in range(lo, hi))
+        inner = self.name_or_call()
+        if not isinstance(inner, Sym):
+            raise ParseError("\\nabla of something that is not a name")
+        tex = self.src[self.toks[start].start:self.toks[self.i - 1].end]
+        return self.mark(Sym(f"∇{sub}({inner.name})", tex), start)
 
     def argument(self) -> Expr:
         """The argument of ``\\exp``/``\\ln``: a bracket or a brace group, else the next power."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal, localcontext
 from dataclasses import asdict, dataclass
 
 from ..catalog import catalog
@@ -61,19 +62,26 @@ def display_value(value, like: str | None = None, rounding: bool = False) -> str
     return show(value)
 
 
-def _number_text(original: str, value) -> str:
-    """The corrected number, with as many decimals as the author chose where the value needs rounding."""
+def _number_text(original: str, value, before: str) -> str:
+    """The corrected number: as many decimals as the author chose where the value needs rounding, a
+    fraction where the author wrote one, brackets where a negative number follows an operator."""
     stripped = original.strip()
     shown = re.findall(r"\d+(?:\.\d+)?", stripped)
     places = places_of(shown[0]) if len(shown) == 1 else 0
-    if places and not isinstance(value, tuple) and rounded_places(value, places) != value:
+    if isinstance(value, tuple):
+        return display_value(value)
+    if re.match(r"-?\\[dt]?frac", stripped) and value.denominator != 1 and value.denominator <= 10_000:
+        sign = "-" if value < 0 else ""
+        return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+    if places and rounded_places(value, places) != value:
         text = show_places(value, places)
     else:
         text = display_value(value)
     for left, right in (("\\left(", "\\right)"), ("(", ")"), ("\\left[", "\\right]"), ("[", "]")):
-        if stripped.startswith(left) and stripped.endswith(right) and not isinstance(value, tuple):
+        if stripped.startswith(left) and stripped.endswith(right):
             return left + text + right
-    if not isinstance(value, tuple) and value < 0 and not stripped.startswith("-"):
+    follows_operator = re.search(r"([-+*/(\[]|\\times|\\cdot)\s*$", before) is not None
+    if value < 0 and follows_operator:
         return "(" + text + ")"
     return text
 
@@ -92,7 +100,7 @@ def corrected_line(src: str, lines: Lines, line: int, replacements) -> str | Non
     out, pos = [], start
     for s, e, value in chosen:
         out.append(src[pos:s])
-        out.append(_number_text(src[s:e], value))
+        out.append(_number_text(src[s:e], value, src[max(start, s - 12):s]))
         pos = e
     out.append(src[pos:end])
     return "".join(out).strip()
@@ -126,8 +134,13 @@ def word(problems: list[Problem], replacements, src: str, lines: Lines, lang: st
         elif p.kind == "rounding":
             strict = p.detail == "strict"
             expected = show(p.expected) if strict else display_value(p.expected, p.shown, rounding=True)
-            message = t("rounding_strict" if strict else "rounding", found=p.found, expected=expected,
-                        value=display_value(p.carried), places=places_of(p.shown or ""))
+            places = places_of(p.shown or "")
+            if _value_of(p.shown or "") == rounded_places(p.carried, places):
+                expected = _long(p.carried)  # the rounding is right; '=' promised exactness
+                message = t("inexact", found=p.found, value=expected)
+            else:
+                message = t("rounding_strict" if strict else "rounding", found=p.found, expected=expected,
+                            value=display_value(p.carried), places=places)
         else:
             expected = display_value(p.expected)
             if p.carried is not None and p.carried != p.expected:
@@ -139,6 +152,16 @@ def word(problems: list[Problem], replacements, src: str, lines: Lines, lang: st
                            p.found, corrected))
     out.sort(key=lambda f: f.line)
     return tuple(out)
+
+
+def _long(value) -> str:
+    """An exact value with up to 25 significant digits: enough to show why '=' was not exact."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_long(v) for v in value) + "]"
+    with localcontext() as ctx:
+        ctx.prec = 25
+        text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _value_of(text: str):

@@ -187,8 +187,20 @@ class Checker:
 
     def chain(self, chain: Chain) -> None:
         self.spans = chain.spans
-        if any(item.toks and item.node is None for item in chain.items):
-            self.skipped += 1
+        readable = [item.node is not None or not item.toks for item in chain.items]
+        if not all(readable):
+            # check what can be read; each relation touching an unreadable side is skipped
+            self.skipped += sum(1 for k in range(1, len(readable)) if not (readable[k] and readable[k - 1]))
+            run = []
+            for item, ok in zip(chain.items, readable):
+                if ok:
+                    run.append(item)
+                    continue
+                if len(run) >= 2:
+                    self.chain(Chain(run, chain.continues and run[0] is chain.items[0], chain.spans))
+                run = []
+            if len(run) >= 2:
+                self.chain(Chain(run, False, chain.spans))
             self.tail = None
             return
         steps = [Step(item.node, item.rel, item.start) for item in chain.items if item.node is not None]
@@ -271,11 +283,10 @@ class Checker:
             kind = "update" if assign or tkey in self.rules and rhs[0].virtual else (
                 "literal" if len(rhs) == 1 and literal_text(last.node) is not None else "computed")
             self.bind(target, aliases, last, kind)
-        elif tkey is not None:
-            general = next((s for s in rhs if not s.virtual), None)
-            if general is not None:
-                for name in [tkey] + [key_of(a) for a in aliases]:
-                    self.formulas[name] = (general.node, self.line_of(general.start))
+        formula = next((s for s in rhs if not s.virtual), None)
+        if tkey is not None and formula is not None and not _symbol_free(formula.node):
+            for name in [tkey] + [key_of(a) for a in aliases]:
+                self.formulas[name] = (formula.node, self.line_of(formula.start))
         self.note(tkey, aliases, last, target)
 
     def note(self, tkey, aliases, last: Step, target) -> None:
