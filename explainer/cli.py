@@ -30,6 +30,9 @@ def _build_parser() -> argparse.ArgumentParser:
     b.add_argument("--format", default=None, metavar="LIST",
                    help="comma-separated formats among md,html,pdf (default: all that are installed)")
     b.add_argument("--templates", metavar="DIR", help="a folder of your own Jinja templates, searched first")
+    b.add_argument("--worksheet", action="store_true",
+                   help="also write <lesson>.<lang>.worksheet.* (blanks, chosen by the spec's [worksheet] table) "
+                        "and <lesson>.<lang>.key.* (the answers underlined)")
     b.set_defaults(run=_run_build)
 
     g = sub.add_parser(
@@ -66,7 +69,7 @@ def _run_build(args) -> int:
     from .pipeline import build, outputs, write
 
     formats, explicit = _formats(args.format)
-    doc = build(args.spec, lang=args.lang, templates=args.templates)
+    doc = build(args.spec, lang=args.lang, templates=args.templates, worksheet=args.worksheet)
     files, problems = outputs(doc, formats)
     written = write(files, args.out)
     for path in written:

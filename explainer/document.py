@@ -13,7 +13,7 @@ from .derive import Derivation
 from .errors import DivergenceError
 from .numbers import SIGNIFICANT, show, show_places, show_prose, to_fraction
 from .spec import TARGET, Lesson
-from .steps import Binding, Chain, EpochPage, PageBuilder, Prediction, Row, State, shown
+from .steps import Binding, Chain, EpochPage, PageBuilder, Prediction, Row, Sheet, State, shown
 from .trace import Trace
 
 
@@ -94,7 +94,7 @@ def _vector(values) -> str:
     return "[" + ", ".join(show(to_fraction(v)) for v in values) + "]"
 
 
-def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str) -> Page:
+def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str, sheet: Sheet | None = None) -> Page:
     if trace.diverged_at is not None and not lesson.document.show_divergence:
         first, last = trace.epochs[0].loss, trace.epochs[-1].loss
         raise DivergenceError(
@@ -102,7 +102,7 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str) ->
             f"{show(to_fraction(first))} to {last:.4g} by epoch {trace.diverged_at}. Use a smaller "
             "learning_rate, or set [document] show_divergence = true to explain the divergence in the document."
         )
-    builder = PageBuilder(lesson, derivation)
+    builder = PageBuilder(lesson, derivation, sheet)
     usable = len(trace.epochs) if trace.diverged_at is None else trace.diverged_at - 1
     epochs: list[EpochPage] = []
     for e in lesson.document.detailed:

@@ -92,6 +92,14 @@ class Call(Expr):
 
 
 @dataclass(frozen=True)
+class Hidden(Num):
+    """A number a worksheet asks for: it evaluates as the number, and prints as a blank — or, in the
+    answer key (``reveal``), underlined where the blank was."""
+
+    reveal: bool = False
+
+
+@dataclass(frozen=True)
 class Blank(Expr):
     """A worksheet blank: prints as a gap, has no value, so the checker skips what contains it."""
 
@@ -247,6 +255,8 @@ class Evaluator:
     def _eval_Num(self, node: Num) -> Value:
         return node.value
 
+    _eval_Hidden = _eval_Num
+
     def _eval_Sym(self, node: Sym) -> Value:
         if node.name not in self.env:
             raise EvaluationError(f"unknown name {node.name}")
@@ -322,8 +332,8 @@ def _precedence(node: Expr) -> int:
         if node.op == "/" and node.style == "frac":
             return 5
         return _PRECEDENCE[node.op]
-    if isinstance(node, Neg) or (isinstance(node, Num) and node.value < 0):
-        return 1.5
+    if isinstance(node, Neg) or (type(node) is Num and node.value < 0):
+        return 1.5  # a hidden number is one underlined box: it needs no brackets, and shows no sign
     return 5
 
 
@@ -352,6 +362,9 @@ class LatexPrinter:
 
     def _print_Blank(self, node: Blank) -> str:
         return r"\underline{\qquad}"
+
+    def _print_Hidden(self, node: Hidden) -> str:
+        return rf"\underline{{{node.text}}}" if node.reveal else r"\underline{\qquad}"
 
     def _print_Group(self, node: Group) -> str:
         left, right = node.brackets

@@ -16,6 +16,7 @@ from . import derive, document, spec, trace
 from .catalog import LANGUAGES
 from .errors import CheckFailed, ExplainerError, ExportError
 from .render import render
+from .steps import Sheet
 
 FORMATS = ("md", "html", "pdf")
 
@@ -30,6 +31,8 @@ class Document:
     trace: dict
     figures: dict = field(default_factory=dict)
     checked: int = 0
+    worksheet: str | None = None  # the student's copy: chosen numbers left blank
+    answer_key: str | None = None  # the same page with the answers underlined where the blanks are
 
     @property
     def name(self) -> str:
@@ -48,8 +51,12 @@ def _lesson(source) -> spec.Lesson:
 
 
 def build(source=None, *, lang: str | None = None, templates: str | Path | None = None,
-          figures: bool = True) -> Document:
-    """Build and verify the document of a lesson (a path, a parsed dict, a Lesson, or the default)."""
+          figures: bool = True, worksheet: bool = False) -> Document:
+    """Build and verify the document of a lesson (a path, a parsed dict, a Lesson, or the default).
+
+    With ``worksheet``, the same computation is also rendered as a worksheet (blanks) and its answer
+    key (the answers underlined where the blanks are): one trace, so they cannot disagree.
+    """
     lesson = _lesson(source)
     lang = lang or lesson.language
     if lang not in LANGUAGES:
@@ -59,10 +66,22 @@ def build(source=None, *, lang: str | None = None, templates: str | Path | None 
     run = trace.descend(lesson, derivation, keep_batches=keep)
     page = document.assemble(lesson, derivation, run, lang)
     pictures = _figures(lesson, derivation, run, page, lang) if figures else {}
-    markdown = render("lesson.md.j2", {"page": page, "figures": list(pictures)}, kind="md", lang=lang,
-                      teacher_dir=templates)
-    checked = verify(markdown, f"{lesson.name}.{lang}.md", lang)
-    return Document(lesson, lang, markdown, trace_json(lesson, run, page), pictures, checked)
+    name = f"{lesson.name}.{lang}"
+
+    def markdown_of(page, mode: str) -> tuple[str, int]:
+        text = render("lesson.md.j2", {"page": page, "figures": list(pictures) if mode == "lesson" else [],
+                                       "mode": mode}, kind="md", lang=lang, teacher_dir=templates)
+        return text, verify(text, f"{name}.md" if mode == "lesson" else f"{name}.{mode}.md", lang)
+
+    markdown, checked = markdown_of(page, "lesson")
+    sheets = {}
+    if worksheet:
+        w = lesson.worksheet
+        for mode, reveal in (("worksheet", False), ("key", True)):
+            sheet = Sheet(w.epochs, frozenset(w.quantities), w.fraction, w.seed, reveal)
+            sheets[mode] = markdown_of(document.assemble(lesson, derivation, run, lang, sheet), mode)[0]
+    return Document(lesson, lang, markdown, trace_json(lesson, run, page), pictures, checked,
+                    sheets.get("worksheet"), sheets.get("key"))
 
 
 def verify(markdown: str, name: str, lang: str) -> int:
@@ -113,21 +132,25 @@ def outputs(doc: Document, formats: tuple[str, ...]) -> tuple[dict[str, bytes], 
         f"{doc.name}.json": (json.dumps(doc.trace, indent=2, ensure_ascii=False) + "\n").encode(),
     }
     problems: list[str] = []
-    if "md" in formats:
-        files[f"{doc.name}.md"] = doc.markdown.encode()
-        files.update({name: svg.encode() for name, svg in doc.figures.items()})
     labels = {"contents": _word(doc.lang, "contents")}
+    texts = {doc.name: (doc.markdown, doc.lesson.title)}
+    if doc.worksheet is not None:
+        texts[f"{doc.name}.worksheet"] = (doc.worksheet, f"{doc.lesson.title} — {_word(doc.lang, 'worksheet')}")
+        texts[f"{doc.name}.key"] = (doc.answer_key, f"{doc.lesson.title} — {_word(doc.lang, 'answer_key')}")
+    if "md" in formats:
+        files.update({f"{stem}.md": text.encode() for stem, (text, _) in texts.items()})
+        files.update({name: svg.encode() for name, svg in doc.figures.items()})
     if "html" in formats:
         from .publish.html import to_html
 
-        files[f"{doc.name}.html"] = to_html(doc.markdown, title=doc.lesson.title, lang=doc.lang,
-                                            figures=doc.figures, labels=labels).encode()
+        for stem, (text, title) in texts.items():
+            files[f"{stem}.html"] = to_html(text, title=title, lang=doc.lang, figures=doc.figures, labels=labels).encode()
     if "pdf" in formats:
         try:
             from .publish.pdf import to_pdf
 
-            files[f"{doc.name}.pdf"] = to_pdf(doc.markdown, title=doc.lesson.title, lang=doc.lang,
-                                              figures=doc.figures, labels=labels)
+            for stem, (text, title) in texts.items():
+                files[f"{stem}.pdf"] = to_pdf(text, title=title, lang=doc.lang, figures=doc.figures, labels=labels)
         except ExportError as exc:
             problems.append(str(exc))
     return files, problems

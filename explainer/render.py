@@ -32,7 +32,8 @@ def math_block(chain: Chain, tags: bool = False) -> str:
 def inline(item) -> str:
     """``$w = 0.3$`` for a binding, a value, or a one-row chain."""
     if isinstance(item, Binding):
-        return f"${item.tex} {item.value.rel} {item.value.text}$"
+        value = item.node.latex() if item.node is not None else item.value.text
+        return f"${item.tex} {item.value.rel} {value}$"
     if isinstance(item, Prediction):
         return f"$f({item.point}) {item.value.rel} {item.value.text}$"
     return f"${item}$"

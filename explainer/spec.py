@@ -55,6 +55,19 @@ class DocumentOptions:
     points_shown: int = 12
 
 
+QUANTITIES = ("predictions", "loss", "gradient", "update")
+
+
+@dataclass(frozen=True)
+class WorksheetOptions:
+    """Which numbers a worksheet leaves blank: whole results of some epochs, and a seeded share of terms."""
+
+    epochs: tuple[int, ...] = ()
+    quantities: tuple[str, ...] = QUANTITIES
+    fraction: float = 0.0
+    seed: int = 0
+
+
 @dataclass(frozen=True)
 class Lesson:
     name: str
@@ -69,6 +82,7 @@ class Lesson:
     data: tuple[tuple[str, tuple[float, ...]], ...]
     document: DocumentOptions = field(default_factory=DocumentOptions)
     optimizer: Optimizer = field(default_factory=Optimizer)
+    worksheet: WorksheetOptions = field(default_factory=WorksheetOptions)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -84,11 +98,12 @@ class Lesson:
 
 _TOP = {
     "title", "language", "model", "parameters", "loss", "learning_rate", "epochs", "data",
-    "document", "optimizer",
+    "document", "optimizer", "worksheet",
 }
 _DOCUMENT = {"detailed", "log_every", "predict", "show_divergence", "compare_learning_rates", "points_shown"}
 _OPTIMIZER = {"kind", "batch_size", "seed", "momentum"}
 _LOSS = {"kind", "expression", "delta"}
+_WORKSHEET = {"epochs", "quantities", "fraction", "seed"}
 
 
 class _Problems(list):
@@ -188,6 +203,7 @@ def from_dict(table: dict, *, name: str = "lesson", base: Path | None = None, so
             epochs = None
     document = _document(table.get("document", {}), epochs or MAX_EPOCHS, max(len(inputs), 1), p)
     optimizer = _optimizer(table.get("optimizer", {}), len(data[0][1]) if data else 0, p)
+    worksheet = _worksheet(table.get("worksheet", {}), document.detailed, p)
     if loss.kind == "bce" and data:
         if any(v not in (0, 1) for v in dict(data).get(TARGET, ())):
             p.add("data.y", "the bce loss needs labels 0 or 1")
@@ -207,6 +223,7 @@ def from_dict(table: dict, *, name: str = "lesson", base: Path | None = None, so
         data=data,
         document=document,
         optimizer=optimizer,
+        worksheet=worksheet,
     )
 
 
@@ -405,3 +422,25 @@ def _optimizer(table, size: int, p: _Problems) -> Optimizer:
         p.add("optimizer.momentum", f"must be in [0, 1), found {beta!r}")
         beta = 0.9
     return Optimizer(kind, batch, seed, to_fraction(beta if beta is not None else 0.9))
+
+
+def _worksheet(table, detailed: tuple[int, ...], p: _Problems) -> WorksheetOptions:
+    if not isinstance(table, dict):
+        p.add("worksheet", "expected a table such as { epochs = [2], quantities = [\"loss\", \"gradient\"] }")
+        return WorksheetOptions()
+    p.unknown_keys("worksheet.", table, _WORKSHEET)
+    default = detailed[-1:] if detailed else ()
+    epochs = _int_list(table["epochs"], "worksheet.epochs", p, 1, MAX_EPOCHS) if "epochs" in table else default
+    for e in epochs:
+        if e not in detailed:
+            p.add("worksheet.epochs", f"epoch {e} is not written out; choose among [document] detailed = {list(detailed)}")
+    quantities = table.get("quantities", list(QUANTITIES))
+    if not isinstance(quantities, list) or any(q not in QUANTITIES for q in quantities):
+        p.add("worksheet.quantities", f"expected a list drawn from {', '.join(QUANTITIES)}, found {quantities!r}")
+        quantities = list(QUANTITIES)
+    fraction = _number(table.get("fraction", 0.0), "worksheet.fraction", p)
+    if fraction is not None and not 0 <= fraction <= 1:
+        p.add("worksheet.fraction", f"must be between 0 and 1, found {fraction!r}")
+        fraction = 0.0
+    seed = _number(table.get("seed", 0), "worksheet.seed", p, integer=True) or 0
+    return WorksheetOptions(tuple(epochs), tuple(quantities), float(fraction or 0.0), seed)

@@ -69,6 +69,27 @@ class Binding:
     name: str
     tex: str
     value: Shown
+    node: E.Expr | None = None  # how the value prints when a worksheet hides it
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A worksheet policy: which epochs, which results, and what share of the terms become blanks."""
+
+    epochs: tuple[int, ...]
+    quantities: frozenset  # predictions | loss | gradient | update
+    fraction: float = 0.0
+    seed: int = 0
+    reveal: bool = False  # False: the student's blanks; True: the answer key, answers underlined
+
+    def hides(self, epoch: int, quantity: str) -> bool:
+        return epoch in self.epochs and quantity in self.quantities
+
+    def hides_term(self, epoch: int, where: str) -> bool:
+        """A term chosen by the seeded share: the same choice for the worksheet and its key."""
+        import random
+
+        return epoch in self.epochs and random.Random(f"{self.seed}:{epoch}:{where}").random() < self.fraction
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,7 @@ class EpochPage:
     batch_data: tuple[str, ...] = ()  # x_{B} = […], y_{B} = […]
     size: int = 0  # points in this step's sums
     velocity_after: tuple[Binding, ...] = ()
+    loss_text: str = ""  # the loss as a sentence shows it: the number, or the worksheet's blank
 
 
 @dataclass(frozen=True)
@@ -129,8 +151,16 @@ def _value_side(value: Fraction) -> tuple[E.Expr, str, Shown]:
     return E.num(s.value, s.text), s.rel, s
 
 
-def _mean_sides(terms: list[E.Expr], n: int) -> tuple[list[tuple[E.Expr, str]], Shown]:
-    """``1/N (t₁ + … )`` = ``1/N (v₁ + …)`` = ``1/N × S`` = mean, each value from the side before."""
+def _plain(value: Shown, where: str = "") -> E.Num:
+    return E.num(value.value, value.text)
+
+
+def _mean_sides(terms: list[E.Expr], n: int, number=_plain, term_number=_plain) -> tuple[list[tuple[E.Expr, str]], Shown]:
+    """``1/N (t₁ + … )`` = ``1/N (v₁ + …)`` = ``1/N × S`` = mean, each value from the side before.
+
+    ``number`` prints the sum and the mean and ``term_number(value, i)`` each term's value, so a
+    worksheet can leave them blank while the arithmetic stays the same.
+    """
     inv_n = E.frac(1, n)
     sides: list[tuple[E.Expr, str]] = []
     if n == 1:
@@ -140,13 +170,13 @@ def _mean_sides(terms: list[E.Expr], n: int) -> tuple[list[tuple[E.Expr, str]], 
     values = [shown(t.evaluate()) for t in terms]
     if any(not isinstance(t, E.Num) for t in terms):
         rel = "=" if all(v.exact for v in values) else APPROX
-        nums = [E.num(v.value, v.text) for v in values]
+        nums = [term_number(v, str(i)) for i, v in enumerate(values)]
         sides.append((E.BinOp("*", inv_n, E.paren(E.add(*nums)), "implicit") if n > 1 else nums[0], rel))
     total = sum((v.value for v in values), Fraction(0))
     if n > 1:
-        sides.append((E.mul(inv_n, E.num(total)), "="))
-    node, rel, result = _value_side(total / n)
-    sides.append((node, rel))
+        sides.append((E.mul(inv_n, number(shown(total))), "="))
+    result = shown(total / n)
+    sides.append((number(result), result.rel))
     return sides, result
 
 
@@ -165,9 +195,10 @@ def _carry(values: dict[str, Shown]) -> dict[str, E.Num]:
 class PageBuilder:
     """Builds the detailed epochs one after another, carrying the page's own shown values."""
 
-    def __init__(self, lesson: Lesson, derivation: Derivation):
+    def __init__(self, lesson: Lesson, derivation: Derivation, sheet: Sheet | None = None):
         self.lesson = lesson
         self.derivation = derivation
+        self.sheet = sheet
         self.lr = shown(lesson.learning_rate)
         self.beta = shown(lesson.optimizer.momentum)
         self.momentum = lesson.optimizer.kind == "momentum"
@@ -193,8 +224,30 @@ class PageBuilder:
             velocity = {n: shown(to_fraction(previous.velocity_after[n])) for n in names}
         return State(params, velocity)
 
+    def _number(self, epoch: int, quantity: str):
+        """How this epoch prints a value of ``quantity``: a number, or a worksheet's blank."""
+        if self.sheet is None or not self.sheet.hides(epoch, quantity):
+            return _plain
+        reveal = self.sheet.reveal
+        return lambda v, where="": E.Hidden(v.value, v.text, reveal)
+
+    def _term_number(self, epoch: int, quantity: str, chain: str):
+        """Term values: blank with their quantity, or when the worksheet's seeded share picks them."""
+        whole = self._number(epoch, quantity)
+        if self.sheet is None or whole is not _plain or not self.sheet.fraction:
+            return whole
+        sheet = self.sheet
+
+        def number(v: Shown, where: str = "") -> E.Num:
+            if sheet.hides_term(epoch, f"{chain}:{where}"):
+                return E.Hidden(v.value, v.text, sheet.reveal)
+            return _plain(v)
+        return number
+
     def epoch(self, epoch: int, state: State, trace: Trace) -> EpochPage:
         lesson, d = self.lesson, self.derivation
+        pred_num, loss_num, grad_num, update_num = (
+            self._number(epoch, q) for q in ("predictions", "loss", "gradient", "update"))
         batch = trace.epochs[epoch - 1].batch
         data = self._exact(batch)
         n = len(data[TARGET])
@@ -212,15 +265,18 @@ class PageBuilder:
             forward = _chain(r"\hat{y}", "=", [
                 (formula.substitute(lesson.model.tree, names), "="),
                 (substituted, "="),
-                (E.vec(*[E.num(p.value, p.text) for p in preds]), "=" if all(p.exact for p in preds) else APPROX),
+                (E.vec(*[pred_num(p) for p in preds]), "=" if all(p.exact for p in preds) else APPROX),
             ])
 
             def point_map(i: int) -> dict[str, E.Expr]:
                 m = {k: E.num(vals[i]) for k, vals in data.items()}
-                return {**m, **param_nums, "f": E.num(preds[i].value, preds[i].text)}
+                return {**m, **param_nums, "f": pred_num(preds[i])}
 
-            loss_sides, loss_value = _mean_sides([d.loss_term(point_map(i)) for i in range(n)], n)
-            grad_sides = [_mean_sides([p.term(point_map(i)) for i in range(n)], n) for p in d.partials]
+            loss_sides, loss_value = _mean_sides([d.loss_term(point_map(i)) for i in range(n)], n,
+                                                 loss_num, self._term_number(epoch, "loss", "loss"))
+            grad_sides = [_mean_sides([p.term(point_map(i)) for i in range(n)], n,
+                                      grad_num, self._term_number(epoch, "gradient", f"gradient:{p.parameter}"))
+                          for p in d.partials]
         else:
             forward = self._first_predictions(data, names, param_nums)
             loss_sides, loss_value, grad_sides = self._aggregates(data, state.params, n)
@@ -232,7 +288,7 @@ class PageBuilder:
             for p, (sides, _) in zip(d.partials, grad_sides)
         )
         grad_values = tuple(g for _, g in grad_sides)
-        updates, after, velocity_after = self._updates(state, grad_values)
+        updates, after, velocity_after = self._updates(state, grad_values, grad_num, update_num)
         self._check_drift(epoch, after, trace)
         return EpochPage(
             epoch=epoch,
@@ -250,6 +306,7 @@ class PageBuilder:
                              for k, vals in data.items()) if batch is not None else (),
             size=n,
             velocity_after=tuple(velocity_after),
+            loss_text=loss_value.text if loss_num is _plain else f"${loss_num(loss_value).latex()}$",
         )
 
     def _first_predictions(self, data: dict, names: dict, param_nums: dict) -> Chain:
@@ -281,26 +338,26 @@ class PageBuilder:
         loss_sides, loss_value = mean_sides(loss_fn)
         return loss_sides, loss_value, [mean_sides(g) for g in grad_fns]
 
-    def _updates(self, state: State, gradients: tuple[Shown, ...]):
+    def _updates(self, state: State, gradients: tuple[Shown, ...], grad_num=_plain, update_num=_plain):
         updates, after, velocity_after = [], [], []
         for partial, g in zip(self.derivation.partials, gradients):
             p = partial.parameter
             old = state.params[p]
-            step_size: E.Expr = E.num(g.value, g.text)
+            step_size: E.Expr = grad_num(g)
             rule = rf"{param_tex(p)} - \alpha {partial.lhs}"
             if self.momentum:
                 v_old = state.velocity[p]
-                v_expr = E.add(E.mul(E.num(self.beta.value, self.beta.text), E.num(v_old.value, v_old.text)), E.num(g.value, g.text))
-                node, rel, v_new = _value_side(v_expr.evaluate())
+                v_expr = E.add(E.mul(_plain(self.beta), _plain(v_old)), grad_num(g))
+                v_new = shown(v_expr.evaluate())
                 updates.append(_chain(velocity_tex(p), ASSIGN, [
-                    (rf"\beta {velocity_tex(p)} + {partial.lhs}", ASSIGN), (v_expr, "="), (node, rel)]))
-                velocity_after.append(Binding(p, velocity_tex(p), v_new))
-                step_size = E.num(v_new.value, v_new.text)
+                    (rf"\beta {velocity_tex(p)} + {partial.lhs}", ASSIGN), (v_expr, "="), (update_num(v_new), v_new.rel)]))
+                velocity_after.append(Binding(p, velocity_tex(p), v_new, update_num(v_new)))
+                step_size = update_num(v_new)
                 rule = rf"{param_tex(p)} - \alpha {velocity_tex(p)}"
-            step = E.sub(E.num(old.value, old.text), E.mul(E.num(self.lr.value, self.lr.text), step_size))
-            node, rel, new = _value_side(step.evaluate())
-            updates.append(_chain(param_tex(p), ASSIGN, [(rule, ASSIGN), (step, "="), (node, rel)]))
-            after.append(Binding(p, param_tex(p), new))
+            step = E.sub(_plain(old), E.mul(_plain(self.lr), step_size))
+            new = shown(step.evaluate())
+            updates.append(_chain(param_tex(p), ASSIGN, [(rule, ASSIGN), (step, "="), (update_num(new), new.rel)]))
+            after.append(Binding(p, param_tex(p), new, update_num(new)))
         return updates, after, velocity_after
 
     def _check_drift(self, epoch: int, after: list[Binding], trace: Trace) -> None:
@@ -326,5 +383,5 @@ class PageBuilder:
     def gradient_vector(self, page: EpochPage) -> Chain:
         """``∇J = [∂J/∂w₁, …] = [g₁, …]``: the partial derivatives gathered into one vector."""
         names = [g.rows[0].lhs for g in page.gradients]
-        values = E.vec(*[E.num(v.value, v.text) for v in page.gradient_values])
+        values = E.vec(*[self._number(page.epoch, "gradient")(v) for v in page.gradient_values])
         return _chain(r"\nabla J", "=", [(r"\left[" + ", ".join(names) + r"\right]", "="), (values, "=")])
