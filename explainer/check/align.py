@@ -310,24 +310,18 @@ def _pairs(prev: Expr, pfix: Expr | None, cur: Expr, ctx: Ctx, functions):
         return _signed_pairs(pterms, fterms, cterms, ctx), lambda fixes: _rebuild_terms(c, fixes)
     if isinstance(c, Vec):
         return _vector_pairs(p, pf, c, ctx)
-    pterms = _terms(p)
-    if len(pterms) > 1 or len(cterms) > 1:
-        if len(pterms) != len(cterms):
-            return None
-        fterms = _terms(pf) if pf is not None else None
-        if fterms is not None and len(fterms) != len(pterms):
-            fterms = None
+    pterms, fterms = _parts(_terms, p, pf, cterms)
+    if pterms is not None:
         return _signed_pairs(pterms, fterms, cterms, ctx), lambda fixes: _rebuild_terms(c, fixes)
-    pfac, cfac = _factors(p), _factors(c)
-    if len(pfac) > 1 or len(cfac) > 1:
-        if len(pfac) != len(cfac):
-            return None
-        ffac = _factors(pf) if pf is not None else None
-        if ffac is not None and len(ffac) != len(pfac):
-            ffac = None
+    if len(_terms(p)) > 1 or len(cterms) > 1:
+        return None
+    cfac = _factors(c)
+    pfac, ffac = _parts(_factors, p, pf, cfac)
+    if pfac is not None:
         order = _matched(pfac, cfac, ctx.ev)
-        triples = [(pfac[i], ffac[i] if ffac else None, b) for i, b in zip(order, cfac)]
-        return triples, _rebuild_factors
+        return [(pfac[i], ffac[i] if ffac else None, b) for i, b in zip(order, cfac)], _rebuild_factors
+    if len(_factors(p)) > 1 or len(cfac) > 1:
+        return None
     if isinstance(p, BinOp) and isinstance(c, BinOp) and p.op == c.op:
         triples = [(p.left, pf.left if pf is not None else None, c.left),
                    (p.right, pf.right if pf is not None else None, c.right)]
@@ -365,6 +359,16 @@ def _value_or_none(value, node):
         return value(node)
     except (EvaluationError, ArithmeticError, TypeError):
         return None
+
+
+def _parts(split, p, pf, cparts):
+    """``p`` (and its corrected twin ``pf``) split like ``cparts`` when there is more than one part and
+    the counts agree; ``(None, None)`` otherwise."""
+    pparts = split(p)
+    if len(pparts) < 2 or len(pparts) != len(cparts):
+        return None, None
+    fparts = split(pf) if pf is not None else None
+    return pparts, fparts if fparts is not None and len(fparts) == len(pparts) else None
 
 
 def _signed_pairs(pterms, fterms, cterms, ctx):

@@ -203,13 +203,20 @@ class Chain:
     spans: dict = field(default_factory=dict)
 
 
-def _rows(toks: list[Tok]) -> list[list[Tok]]:
-    rows, row, depth = [], [], 0
+def _with_depth(toks: list[Tok]):
+    """Each token with the bracket depth after it: splitting happens only at depth 0."""
+    depth = 0
     for t in toks:
         if t.kind == "op" and t.text in _OPEN:
             depth += 1
         elif t.kind == "op" and t.text in _CLOSE:
             depth -= 1
+        yield t, depth
+
+
+def _rows(toks: list[Tok]) -> list[list[Tok]]:
+    rows, row = [], []
+    for t, depth in _with_depth(toks):
         if t.kind == "cmd" and t.text in ("\\\\", "\\cr") and depth <= 0:
             rows.append(row)
             row = []
@@ -230,12 +237,8 @@ def _strip_annotation(row: list[Tok]) -> list[Tok]:
 
 def _statements(row: list[Tok]) -> list[list[Tok]]:
     """Split a row at top-level commas, semicolons and ``\\quad``; prose in ``\\text`` ends the math."""
-    out, cur, depth = [], [], 0
-    for t in row:
-        if t.kind == "op" and t.text in _OPEN:
-            depth += 1
-        elif t.kind == "op" and t.text in _CLOSE:
-            depth -= 1
+    out, cur = [], []
+    for t, depth in _with_depth(row):
         if depth <= 0:
             if t.kind == "sep" or (t.kind == "op" and t.text in ",;"):
                 out.append(cur)

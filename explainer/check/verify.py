@@ -227,7 +227,7 @@ class Checker:
         self.sides(None, [], steps, assign=False, continued=False)
 
     def defines_function(self, first: Apply, steps: list[Step]) -> bool:
-        """``f(x) = w x`` records ``f``; ``\sigma'(z) = …`` is a claim about a known function, checked."""
+        """``f(x) = w x`` records ``f``; ``\\sigma'(z) = …`` is a claim about a known function, checked."""
         params = [a.name for a in first.args if isinstance(a, Sym)]
         if len(params) != len(first.args) or len(set(params)) != len(params):
             return False
