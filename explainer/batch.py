@@ -9,8 +9,9 @@ The output folder::
 
 Why a manifest: a class takes a while to build, and a run can be interrupted or fail for one
 student; the next run should redo only what is missing or out of date. A student is skipped when
-the manifest records the same input hash (spec text, student, seed, noise, language, formats and
-explainer version) and every file it lists is still there.
+the manifest records the same input hash (the student's own spec text, which holds the name, the
+data and every setting; the language, formats and explainer version) and every file it lists is
+still there.
 
 Why processes: handouts are independent and the build is CPU-bound Python, so they are spread over
 a ProcessPoolExecutor. A worker keeps its imports (SymPy, NumPy, matplotlib) from one student to the
@@ -61,14 +62,13 @@ class Student:
 
 @dataclass(frozen=True)
 class Task:
-    """Everything a worker needs, picklable: the spec travels as text, not as a Lesson."""
+    """Everything a worker needs, picklable: the student's own spec travels as its TOML text."""
 
     student: Student
     spec_text: str
     lesson: str
     lang: str
     formats: tuple[str, ...]
-    noise: str
     out: str
 
 
@@ -165,11 +165,13 @@ def make_class(names: list[str] | None, count: int | None, batch_seed: int, lang
 
 
 def input_hash(task: Task) -> str:
-    """What a handout depends on; a change to any of it rebuilds that handout on the next run."""
+    """What a handout depends on; a change to any of it rebuilds that handout on the next run.
+
+    The student's spec text holds the data, the name and every setting, so it stands for them all.
+    """
     payload = {
-        "spec": task.spec_text, "lesson": task.lesson, "name": task.student.name, "slug": task.student.slug,
-        "seed": task.student.seed, "noise": task.noise, "lang": task.lang, "formats": sorted(task.formats),
-        "explainer": _version(),
+        "spec": task.spec_text, "lesson": task.lesson, "slug": task.student.slug, "lang": task.lang,
+        "formats": sorted(task.formats), "explainer": _version(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -200,36 +202,52 @@ def make_handout(task: Task) -> Outcome:
 
 
 def _handout(task: Task) -> dict:
-    from . import newdata, pipeline, spec
-    from .catalog import catalog
-    from .numbers import show
+    from . import pipeline, spec
 
-    student = task.student
-    table = tomllib.loads(task.spec_text)
-    lesson = spec.from_dict(table, name=task.lesson)
-    data = newdata.for_lesson(lesson, student.seed, Fraction(task.noise))
-    words = catalog(task.lang, "batch")
-    mine = {**table, "title": words("handout_title", title=lesson.title, name=student.name), "data": data.table()}
-    text = newdata.toml_text(mine, (words("handout_spec", name=student.name, seed=student.seed),))
-    own = spec.from_dict(tomllib.loads(text), name=task.lesson, source=f"{student.slug}/{task.lesson}.toml")
+    slug = task.student.slug
+    own = spec.from_dict(tomllib.loads(task.spec_text), name=task.lesson, source=f"{slug}/{task.lesson}.toml")
     doc = pipeline.build(own, lang=task.lang)
     files, problems = pipeline.outputs(doc, task.formats)
     if problems:
         raise ExplainerError("; ".join(problems))
-    files[f"{task.lesson}.toml"] = text.encode()
-    pipeline.write(files, Path(task.out) / student.slug)
-    shape = newdata.shape_of(own)
+    files[f"{task.lesson}.toml"] = task.spec_text.encode()
+    pipeline.write(files, Path(task.out) / slug)
     detailed = set(own.document.detailed)
     return {
-        "name": student.name,
-        "index": student.index,
-        "seed": student.seed,
-        "files": sorted(f"{student.slug}/{name}" for name in files),
-        "data": {n: [show(v) for v in values] for n, values in data.columns},
-        "truth": newdata.relation(shape, dict(data.truth)),
+        "files": sorted(f"{slug}/{name}" for name in files),
         "epochs": [e for e in doc.trace["epochs"] if e["epoch"] in detailed],
         "checked": doc.checked,
     }
+
+
+def student_specs(spec_text: str, lesson, students: list[Student], noise: Fraction, lang: str) -> list[tuple[str, dict]]:
+    """Each student's spec text and the facts the key shows about their data.
+
+    Drawn here, in one process and in class order, so that no two students share a dataset: a
+    candidate equal to a classmate's is passed over (the only way one student's data can depend on
+    another's, and only when the two seeds would have collided).
+    """
+    from . import newdata
+    from .catalog import catalog
+    from .numbers import show
+
+    table = tomllib.loads(spec_text)
+    shape = newdata.shape_of(lesson)
+    words = catalog(lang, "batch")
+    taken: set = set()
+    out = []
+    for student in students:
+        data = newdata.for_lesson(lesson, student.seed, noise, avoid=taken)
+        taken.add(data.columns)
+        mine = {**table, "title": words("handout_title", title=lesson.title, name=student.name), "data": data.table()}
+        text = newdata.toml_text(mine, (words("handout_spec", name=student.name, seed=student.seed),))
+        facts = {
+            "name": student.name, "index": student.index, "seed": student.seed,
+            "data": {n: [show(v) for v in values] for n, values in data.columns},
+            "truth": newdata.relation(shape, dict(data.truth)),
+        }
+        out.append((text, facts))
+    return out
 
 
 # --- the class (runs in the parent) -----------------------------------------------------------
@@ -278,7 +296,9 @@ def run(source: str | Path | None, *, names: list[str] | None = None, count: int
     spec_text = path.read_text(encoding="utf-8")
     out = Path(out)
     students = make_class(names, count, seed, lang)
-    tasks = [Task(s, spec_text, lesson.name, lang, tuple(formats), str(noise), str(out)) for s in students]
+    drawn = student_specs(spec_text, lesson, students, noise, lang)
+    tasks = [Task(s, text, lesson.name, lang, tuple(formats), str(out)) for s, (text, _) in zip(students, drawn)]
+    facts = {s.slug: f for s, (_, f) in zip(students, drawn)}
 
     manifest = _read_manifest(out)
     old = manifest.get("students", {})
@@ -289,7 +309,7 @@ def run(source: str | Path | None, *, names: list[str] | None = None, count: int
         slug, digest = task.student.slug, input_hash(task)
         entry = old.get(slug)
         if not force and entry and entry.get("hash") == digest and all((out / f).is_file() for f in entry.get("files", ())):
-            entries[slug] = entry
+            entries[slug] = {**entry, **facts[slug]}
             summary.skipped.append(slug)
         else:
             todo.append(task)
@@ -303,7 +323,7 @@ def run(source: str | Path | None, *, names: list[str] | None = None, count: int
         for outcome in _outcomes(todo, summary.jobs):
             task = by_slug[outcome.slug]
             if outcome.record is not None:
-                entries[outcome.slug] = {**outcome.record, "hash": input_hash(task)}
+                entries[outcome.slug] = {**facts[outcome.slug], **outcome.record, "hash": input_hash(task)}
                 summary.written.append(outcome.slug)
             else:
                 entries.pop(outcome.slug, None)

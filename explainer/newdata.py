@@ -114,7 +114,7 @@ def linear(model: formula.Formula, inputs, parameters) -> Linear:
                 used.extend(pair)
                 continue
         raise ExplainerError(
-            f"model {model.text!r}: cannot choose data for the term {term.latex()!r}; "
+            f"model {model.text!r}: cannot choose data for the term {_text(term)!r}; "
             f"fresh data is made for {SUPPORTED} (inputs are named {', '.join(inputs) or 'x, x1, x2, …'})"
         )
     if not weights or len(biases) > 1 or len(set(used)) != len(used):
@@ -122,6 +122,25 @@ def linear(model: formula.Formula, inputs, parameters) -> Linear:
             f"model {model.text!r}: fresh data is made for {SUPPORTED}, each name used once"
         )
     return Linear(tuple(weights), biases[0] if biases else None)
+
+
+def _text(node: E.Expr) -> str:
+    """A term as a teacher would type it, for messages (the tree itself only prints LaTeX)."""
+    if isinstance(node, E.Sym):
+        return node.name
+    if isinstance(node, E.Num):
+        return show(node.value)
+    if isinstance(node, E.BinOp):
+        op = "**" if node.op == "^" else node.op
+        return f"{_text(node.left)}{op}{_text(node.right)}"
+    if isinstance(node, E.Neg):
+        return f"-{_text(node.operand)}"
+    if isinstance(node, E.Group):
+        return f"({_text(node.inner)})"
+    if isinstance(node, E.Call):
+        spelled = {tree: spec_name for spec_name, tree in formula.FUNCTIONS.items()}.get(node.func, node.func)
+        return f"{spelled}({', '.join(_text(a) for a in node.args)})"
+    return node.latex()
 
 
 def shape_of(lesson: Lesson) -> Linear:
@@ -178,13 +197,20 @@ def hand_places(shape: Linear, columns: dict, start: dict, rate: Fraction, epoch
     return worst
 
 
+def _design(shape: Linear, columns: dict):
+    """Aᵀ: one row per parameter (its input, or ones for the bias), one column per data point."""
+    import numpy as np
+
+    ones = [[1.0] * len(columns[TARGET])] if shape.bias else []
+    return np.array([[float(v) for v in columns[x]] for x in shape.inputs] + ones)
+
+
 def _curvature(shape: Linear, columns: dict) -> tuple[float, float]:
     """Largest and smallest eigenvalue of H = 2/N·AᵀA."""
     import numpy as np
 
-    a = np.array([[float(v) for v in columns[x]] for x in shape.inputs] + ([[1.0] * len(columns[TARGET])] if shape.bias else []))
-    h = 2.0 / a.shape[1] * (a @ a.T)
-    eig = np.linalg.eigvalsh(h)
+    a = _design(shape, columns)
+    eig = np.linalg.eigvalsh(2.0 / a.shape[1] * (a @ a.T))
     return float(eig[-1]), float(eig[0])
 
 
@@ -197,8 +223,9 @@ def _candidate(rng, shape: Linear, points: int, noise: Fraction) -> tuple[dict, 
 
     columns = {}
     if len(shape.inputs) == 1:
-        top = max(6, points + 2)
-        columns[shape.inputs[0]] = tuple(Fraction(int(v)) for v in np.sort(rng.choice(np.arange(1, top + 1), points, replace=False)))
+        # x = 0 only helps a bias; without one it adds a point that teaches nothing
+        low, top = (0 if shape.bias else 1), max(6, points + 2)
+        columns[shape.inputs[0]] = tuple(Fraction(int(v)) for v in np.sort(rng.choice(np.arange(low, top + 1), points, replace=False)))
     else:
         for x in shape.inputs:
             columns[x] = tuple(Fraction(int(v)) for v in rng.integers(0, 6, points))
@@ -221,14 +248,15 @@ def _full_rank(shape: Linear, columns: dict) -> bool:
     """Every parameter is pinned down by the data (no two inputs move together, no constant input)."""
     import numpy as np
 
-    a = np.array([[float(v) for v in columns[x]] for x in shape.inputs] + ([[1.0] * len(columns[TARGET])] if shape.bias else []))
-    return int(np.linalg.matrix_rank(a)) == len(shape.parameters)
+    return int(np.linalg.matrix_rank(_design(shape, columns))) == len(shape.parameters)
 
 
 def draw(shape: Linear, points: int, seed: int, *, noise: Fraction = Fraction(0), rate: Fraction | None = None,
-         start: dict | None = None, detailed: tuple[int, ...] = (1, 2), max_decimals: int = MAX_DECIMALS) -> Dataset:
-    """The first candidate from ``seed`` that converges at ``rate`` (or a round rate chosen here)
-    and whose detailed epochs stay within ``max_decimals``; failing that, the shortest one."""
+         start: dict | None = None, detailed: tuple[int, ...] = (1, 2), max_decimals: int = MAX_DECIMALS,
+         limit: Fraction = Fraction(1), avoid=frozenset()) -> Dataset:
+    """The first candidate from ``seed`` with α·λmax(H) ≤ ``limit`` at ``rate`` (or at a round rate
+    chosen here) whose detailed epochs stay within ``max_decimals``; failing that, the shortest one.
+    Candidates whose columns are in ``avoid`` (a classmate's data) are passed over."""
     import numpy as np
 
     if not len(shape.parameters) <= points <= MAX_POINTS or points < 2:
@@ -240,32 +268,40 @@ def draw(shape: Linear, points: int, seed: int, *, noise: Fraction = Fraction(0)
     best = None
     for _ in range(TRIES):
         columns, truth = _candidate(rng, shape, points, noise)
-        if not _full_rank(shape, columns):
+        ordered = tuple((n, columns[n]) for n in (*shape.inputs, TARGET))
+        if ordered in avoid or not _full_rank(shape, columns):
             continue
         top, _low = _curvature(shape, columns)
         curvature = Fraction(top)
         rates = [rate] if rate is not None else [r for r in RATES if MIN_STEP <= r * curvature]
         for r in rates:
-            if r * curvature > 1:
+            if r * curvature > limit:
                 continue
             places = hand_places(shape, columns, start, r, epochs)
             if best is None or places < best.decimals:
-                best = Dataset(tuple((n, columns[n]) for n in (*shape.inputs, TARGET)), tuple(truth.items()), r, places)
+                best = Dataset(ordered, tuple(truth.items()), r, places)
             if places <= max_decimals:
                 return best
     if best is None:
         raise ExplainerError(
-            f"learning_rate = {show(rate)} is too large for any data of {points} points with inputs from 1: "
-            "it would make the run oscillate or diverge; use a smaller learning_rate"
+            f"learning_rate = {show(rate)} is too large for fresh data of {points} points: it would make the run "
+            "oscillate or diverge; use a smaller learning_rate"
             if rate is not None else f"found no data for {points} points whose run converges at a round learning rate"
         )
     return best
 
 
-def for_lesson(lesson: Lesson, seed: int, noise: Fraction = Fraction(0)) -> Dataset:
-    """Fresh data for a spec's model, learning rate, start and detailed epochs (a batch's students)."""
-    return draw(shape_of(lesson), lesson.size, seed, noise=noise, rate=lesson.learning_rate,
-                start=dict(lesson.parameters), detailed=lesson.document.detailed)
+def for_lesson(lesson: Lesson, seed: int, noise: Fraction = Fraction(0), avoid=frozenset()) -> Dataset:
+    """Fresh data for a spec's model, learning rate, start and detailed epochs (a batch's students).
+
+    The spec's own data sets how close to the bound the students' data may come: a teacher who chose
+    α·λmax = 1.5 on purpose (a run that overshoots and comes back) gets such runs for everyone.
+    """
+    shape = shape_of(lesson)
+    own = dict((n, tuple(to_fraction(v) for v in values)) for n, values in lesson.data)
+    limit = lesson.learning_rate * Fraction(_curvature(shape, own)[0])
+    return draw(shape, lesson.size, seed, noise=noise, rate=lesson.learning_rate, start=dict(lesson.parameters),
+                detailed=lesson.document.detailed, limit=limit if 1 < limit < 2 else Fraction(1), avoid=avoid)
 
 
 def epochs_to_settle(shape: Linear, data: Dataset) -> int:

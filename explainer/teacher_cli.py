@@ -92,8 +92,14 @@ def run_new(args) -> int:
 
 
 def run_batch(args) -> int:
+    import os
+
     from . import batch
     from .cli import _formats
+
+    # before NumPy loads: one BLAS thread per worker process, or the workers fight over the cores
+    for name in batch.THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
 
     formats, _explicit = _formats(args.format)
     names = batch.read_roster(args.roster) if args.roster else None

@@ -158,13 +158,30 @@ def test_a_roster_without_a_name_column_or_with_a_blank_name_is_refused(tmp_path
     assert batch.read_roster(bad) == ["Ann", "Bo"]
 
 
-def test_a_spec_batch_cannot_make_data_for_is_refused_before_any_work(tmp_path):
+@pytest.mark.parametrize("old, new, message", [
+    ('loss = "mse"', 'loss = "mae"', "loss: fresh data is made for the mean squared error"),
+    ("learning_rate = 0.01", "learning_rate = 0.5", "learning_rate = 0.5 is too large for fresh data of 4 points"),
+])
+def test_a_spec_batch_cannot_make_data_for_is_refused_before_any_work(tmp_path, old, new, message):
     odd = tmp_path / "odd.toml"
-    text = SEED.read_text(encoding="utf-8").replace('loss = "mse"', 'loss = "mae"')
-    odd.write_text(text, encoding="utf-8")
-    with pytest.raises(ExplainerError, match='loss: fresh data is made for the mean squared error'):
+    odd.write_text(SEED.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    with pytest.raises(ExplainerError, match=re.escape(message)):
         run_batch(str(odd), "--students", "2", "--out", str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+def test_no_two_students_share_a_dataset_even_when_few_are_possible():
+    """line-wb's α = 0.05 allows only a handful of x sets; the class still gets 25 different datasets."""
+    path = LESSONS / "line-wb.toml"
+    lesson = spec.load(path)
+    students = batch.make_class(None, 25, 0, "en")
+    drawn = batch.student_specs(path.read_text(encoding="utf-8"), lesson, students, Fraction(0), "en")
+    datasets = [spec.from_dict(tomllib.loads(text)).data for text, _ in drawn]
+    assert len(set(datasets)) == 25
+    for text, facts in drawn:
+        own = spec.from_dict(tomllib.loads(text))
+        assert (own.learning_rate, own.epochs, own.document) == (lesson.learning_rate, lesson.epochs, lesson.document)
+        assert facts["data"]["y"] == [str(v).removesuffix(".0") for v in own.column("y")]
 
 
 def test_every_student_of_the_default_lesson_gets_short_numbers():
