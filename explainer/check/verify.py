@@ -97,6 +97,13 @@ def _symbol_free(node: Expr) -> bool:
     return not any(isinstance(n, (Sym, Grad, Indexed, Apply, SumOver, Deriv)) for n in walk(node))
 
 
+def _is_shown(node: Expr) -> bool:
+    """A plain number or a vector of plain numbers, as a value is stated rather than computed."""
+    while isinstance(node, Group):
+        node = node.inner
+    return literal_text(node) is not None or (isinstance(node, Vec) and all(map(_is_shown, node.items)))
+
+
 def _shape(v) -> object:
     return len(v) if isinstance(v, tuple) else None
 
@@ -280,8 +287,13 @@ class Checker:
                 self.skipped += 1
         last = rhs[-1]
         if tkey is not None and last.value is not None and not symbolic:
-            kind = "update" if assign or tkey in self.rules and rhs[0].virtual else (
-                "literal" if len(rhs) == 1 and literal_text(last.node) is not None else "computed")
+            own = [s for s in rhs if not s.virtual]
+            if len(own) == 1 and _is_shown(own[0].node):
+                kind = "literal"
+            elif assign or (rhs[0].virtual and rhs[0].node is self.rules.get(tkey)):
+                kind = "update"
+            else:
+                kind = "computed"
             self.bind(target, aliases, last, kind)
         formula = next((s for s in rhs if not s.virtual), None)
         if tkey is not None and formula is not None and not _symbol_free(formula.node):
@@ -300,6 +312,8 @@ class Checker:
                 and literal_text(first.node) is None and self.try_value(rule) is not None:
             return Step(rule, None, first.start, rule, None, True)
         binding = self.bindings.get(tkey)
+        if binding is not None and binding.kind == "literal" and _is_shown(first.node):
+            return None  # one stated value after another: a new scenario ("before training: w = 0")
         if tkey in self.last_targets and binding is not None:
             value = self.try_value(first.node)
             if value is not None and _shape(value) == _shape(binding.value):
