@@ -60,6 +60,10 @@ def test_three_students_get_their_own_data_and_a_second_run_skips_them_all(tmp_p
 
     key = (out / "key.en.md").read_text(encoding="utf-8")
     assert (out / "key.en.html").is_file()
+    from explainer.check import check_file
+
+    for produced in (out / "key.en.md", out / "student-03" / "seed.en.md"):  # all pass `explainer check`
+        assert not check_file(produced, strict=True).findings
     students = key_rows(key, "Students and their data")
     assert [row[0] for row in students] == ["Student 01", "Student 02", "Student 03"]
     # the key's numbers are the handouts' own: student 1's epoch-1 loss is the mean of y² (w starts at 0)
