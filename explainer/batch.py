@@ -77,7 +77,6 @@ class Outcome:
     slug: str
     record: dict | None  # the manifest entry of a handout written, None when it failed
     reason: str = ""
-    seconds: float = 0.0
 
 
 @dataclass
@@ -189,16 +188,14 @@ def _version() -> str:
 
 def make_handout(task: Task) -> Outcome:
     """Build and write one student's handout; any failure becomes a reason, never an exception."""
-    started = time.perf_counter()
     try:
-        record = _handout(task)
+        return Outcome(task.student.slug, _handout(task))
     except ExplainerError as exc:
-        reason = str(exc)
+        return Outcome(task.student.slug, None, str(exc))
+    except OSError as exc:
+        return Outcome(task.student.slug, None, f"cannot write the handout: {exc}")
     except Exception as exc:  # a bug in one handout must not lose the others: report it instead
-        reason = f"internal error: {type(exc).__name__}: {exc}"
-    else:
-        return Outcome(task.student.slug, record, seconds=time.perf_counter() - started)
-    return Outcome(task.student.slug, None, reason, time.perf_counter() - started)
+        return Outcome(task.student.slug, None, f"internal error: {type(exc).__name__}: {exc}")
 
 
 def _handout(task: Task) -> dict:
@@ -295,6 +292,8 @@ def run(source: str | Path | None, *, names: list[str] | None = None, count: int
     lang = lang or lesson.language
     spec_text = path.read_text(encoding="utf-8")
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out: {out} is a file; name a folder for the handouts")
     students = make_class(names, count, seed, lang)
     drawn = student_specs(spec_text, lesson, students, noise, lang)
     tasks = [Task(s, text, lesson.name, lang, tuple(formats), str(out)) for s, (text, _) in zip(students, drawn)]

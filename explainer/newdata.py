@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from . import expr as E
-from . import formula
+from . import formula, spec
+from .catalog import LANGUAGES, catalog
 from .errors import ExplainerError
 from .numbers import show, to_fraction
 from .spec import TARGET, Lesson
@@ -39,8 +40,7 @@ INPUT_NAME = re.compile(r"x\d*\Z")
 #: learning rates a teacher would write by hand, largest first
 RATES = tuple(Fraction(m, 10**k) for k in range(1, 4) for m in (5, 2, 1))
 #: true weights and biases: small integers and halves, never 0 (a zero parameter teaches nothing)
-WEIGHTS = tuple(Fraction(k, 2) for k in range(-6, 9) if k)
-BIASES = tuple(Fraction(k, 2) for k in range(-6, 9) if k)
+WEIGHTS = BIASES = tuple(Fraction(k, 2) for k in range(-6, 9) if k)
 MAX_DECIMALS = 4
 TRIES = 1000
 MAX_POINTS = 12
@@ -354,7 +354,8 @@ def _value(value) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return show(to_fraction(value)) if to_fraction(value) == Fraction(show(to_fraction(value))) else repr(value)
+        text = show(to_fraction(value))  # 0.05, not 0.05000000000000000277
+        return text if Fraction(text) == to_fraction(value) else repr(value)
     if isinstance(value, Fraction):
         return show(value)
     if isinstance(value, str):
@@ -381,12 +382,9 @@ def new_lesson(seed: int, model: str = "w*x", points: int = 4, noise=0, lang: st
                epochs: int | None = None, command: str = "") -> str:
     """The TOML text of a fresh lesson (``explainer new``); it is read back through the spec
     validator before it is returned, so what is written always loads."""
-    from . import spec
-    from .catalog import catalog
-
     noise = check_noise(noise)
-    if lang not in ("en", "zh"):
-        raise ExplainerError(f"--lang: expected \"en\" or \"zh\", found {lang!r}")
+    if lang not in LANGUAGES:
+        raise ExplainerError(f"--lang: expected one of {', '.join(LANGUAGES)}, found {lang!r}")
     names = _names(model)
     try:
         parsed = formula.parse(model, names)

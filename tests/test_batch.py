@@ -109,6 +109,26 @@ def test_a_failing_student_is_reported_and_the_others_are_written(tmp_path, monk
     assert "1 written, 2 up to date (skipped), 0 failed" in capsys.readouterr().out
 
 
+def test_an_interrupted_batch_keeps_what_it_finished(tmp_path, monkeypatch, capsys):
+    from explainer import pipeline
+
+    real_build = pipeline.build
+
+    def build(lesson, **options):
+        if "Student 02" in lesson.title:
+            raise KeyboardInterrupt
+        return real_build(lesson, **options)
+
+    monkeypatch.setattr(pipeline, "build", build)
+    out = tmp_path / "class"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(str(SEED), "--students", "2", "--out", str(out), "--format", "md", "--jobs", "1")
+    assert list(json.loads((out / "manifest.json").read_text(encoding="utf-8"))["students"]) == ["student-01"]
+    monkeypatch.setattr(pipeline, "build", real_build)
+    assert run_batch(str(SEED), "--students", "2", "--out", str(out), "--format", "md", "--jobs", "1") == 0
+    assert "1 written, 1 up to date (skipped), 0 failed" in capsys.readouterr().out
+
+
 def test_a_roster_of_chinese_names_with_a_duplicate(tmp_path, capsys):
     roster = tmp_path / "班级.csv"
     roster.write_text("学号,name\n1,张三\n2,李四\n3,张三\n", encoding="utf-8-sig")

@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from explainer import formula, newdata, spec
+from explainer import newdata, spec
 from explainer.catalog import catalog
 from explainer.errors import ExplainerError
 
