@@ -172,10 +172,10 @@ def _mean_sides(terms: list[E.Expr], n: int, number=_plain, term_number=_plain) 
         rel = "=" if all(v.exact for v in values) else APPROX
         nums = [term_number(v, str(i)) for i, v in enumerate(values)]
         sides.append((E.BinOp("*", inv_n, E.paren(E.add(*nums)), "implicit") if n > 1 else nums[0], rel))
-    total = sum((v.value for v in values), Fraction(0))
+    total = shown(sum((v.value for v in values), Fraction(0)))
     if n > 1:
-        sides.append((E.mul(inv_n, number(shown(total))), "="))
-    result = shown(total / n)
+        sides.append((E.mul(inv_n, number(total)), total.rel))
+    result = shown(total.value / n)  # from the sum as shown, not as it was before rounding
     sides.append((number(result), result.rel))
     return sides, result
 
