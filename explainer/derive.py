@@ -288,9 +288,9 @@ def _definitions(rule: LossRule, model: E.Expr) -> tuple[tuple[str, str], ...]:
 
     out = []
     if rule.kind == "huber":
-        out.append(("def_huber", r"L_{\delta}(r) = \begin{cases} \frac{1}{2} r^{2} & \lvert r\rvert \le \delta \\ "
-                    r"\delta\left(\lvert r\rvert - \frac{1}{2}\delta\right) & \text{otherwise} \end{cases}"))
-        out.append(("def_huber_slope", r"\psi_{\delta}(r) = L_{\delta}'(r) = \begin{cases} r & \lvert r\rvert \le \delta \\ "
+        out.append(("def_huber", r"L_{\delta}(r) = \begin{cases} \frac{1}{2} r^{2} & |r| \le \delta \\ "
+                    r"\delta\left(|r| - \frac{1}{2}\delta\right) & \text{otherwise} \end{cases}"))
+        out.append(("def_huber_slope", r"\psi_{\delta}(r) = L_{\delta}'(r) = \begin{cases} r & |r| \le \delta \\ "
                     r"\delta \operatorname{sign}(r) & \text{otherwise} \end{cases}"))
     if isinstance(model, E.Call) and model.func == "sigma":
         z = sp.Symbol("z", real=True)

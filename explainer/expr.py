@@ -107,8 +107,13 @@ class Blank(Expr):
 # --- constructors: the generator's vocabulary -------------------------------------------------
 
 def num(value, text: str | None = None) -> Num:
+    """A number as shown; without ``text`` it is shown by the display rule and *is* the shown value,
+    so what the page carries on is always what the reader saw."""
     value = Fraction(value) if not isinstance(value, float) else Fraction(repr(value))
-    return Num(value, text if text is not None else show(value))
+    if text is None:
+        text = show(value)
+        value = Fraction(text)
+    return Num(value, text)
 
 
 def sym(name: str, tex: str | None = None) -> Sym:
@@ -380,7 +385,7 @@ class LatexPrinter:
         if node.func == "sqrt":
             return rf"\sqrt{{{inner}}}"
         if node.func == "abs":
-            return rf"\left\vert {inner}\right\vert"
+            return rf"\left|{inner}\right|"
         if node.func == "sum":
             return rf"\sum {inner}"
         return rf"{_FUNCTION_TEX[node.func]}\left({inner}\right)"

@@ -24,7 +24,7 @@ CONVERGED = Fraction(1, 100)
 class RateRun:
     rate: str
     verdict: str  # converges | crawls | diverges
-    factor: str  # LaTeX: \left\vert 1 - 0.01 \times 15\right\vert = 0.85
+    factor: str  # LaTeX: \left|1 - 0.01 \times 15\right| = 0.85
     remaining: str  # factor^(2·epochs): the share of the excess loss left after the run
     final_loss: str
     stopped_at: int | None
@@ -96,7 +96,7 @@ def tell(lesson: Lesson, derivation) -> Story | None:
         runs.append(RateRun(
             rate=show(rate),
             verdict=verdict,
-            factor=rf"\left\vert 1 - {show(rate)} \times {lam.text}\right\vert {shown(factor).rel} {shown(factor).text}",
+            factor=rf"\left|1 - {show(rate)} \times {lam.text}\right| {shown(factor).rel} {shown(factor).text}",
             remaining=f"{float(remaining):.2g}" if remaining is not None else "",
             final_loss=show_prose(last),
             stopped_at=run.diverged_at,
