@@ -209,6 +209,7 @@ class Checker:
             if len(run) >= 2:
                 self.chain(Chain(run, False, chain.spans))
             self.tail = None
+            self.last_targets = frozenset()  # an unreadable line breaks "the line just before"
             return
         steps = [Step(item.node, item.rel, item.start) for item in chain.items if item.node is not None]
         if chain.continues:
