@@ -160,7 +160,7 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str, sh
 
     return Page(
         name=lesson.name,
-        title=lesson.title,
+        title=lesson.title_in(lang),
         lang=lang,
         n=lesson.size,
         columns=columns,

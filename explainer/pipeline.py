@@ -105,7 +105,7 @@ def trace_json(lesson: spec.Lesson, run: trace.Trace, page: document.Page) -> di
         return {k: float(v) for k, v in d.items()}
 
     return {
-        "title": lesson.title,
+        "title": page.title,
         "parameters": list(lesson.parameter_names),
         "learning_rate": float(lesson.learning_rate),
         "diverged_at": run.diverged_at,
@@ -133,10 +133,11 @@ def outputs(doc: Document, formats: tuple[str, ...]) -> tuple[dict[str, bytes], 
     }
     problems: list[str] = []
     labels = {"contents": _word(doc.lang, "contents")}
-    texts = {doc.name: (doc.markdown, doc.lesson.title)}
+    title = doc.lesson.title_in(doc.lang)
+    texts = {doc.name: (doc.markdown, title)}
     if doc.worksheet is not None:
-        texts[f"{doc.name}.worksheet"] = (doc.worksheet, f"{doc.lesson.title} — {_word(doc.lang, 'worksheet')}")
-        texts[f"{doc.name}.key"] = (doc.answer_key, f"{doc.lesson.title} — {_word(doc.lang, 'answer_key')}")
+        texts[f"{doc.name}.worksheet"] = (doc.worksheet, f"{title} — {_word(doc.lang, 'worksheet')}")
+        texts[f"{doc.name}.key"] = (doc.answer_key, f"{title} — {_word(doc.lang, 'answer_key')}")
     if "md" in formats:
         files.update({f"{stem}.md": text.encode() for stem, (text, _) in texts.items()})
         files.update({name: svg.encode() for name, svg in doc.figures.items()})

@@ -83,6 +83,10 @@ class Lesson:
     document: DocumentOptions = field(default_factory=DocumentOptions)
     optimizer: Optimizer = field(default_factory=Optimizer)
     worksheet: WorksheetOptions = field(default_factory=WorksheetOptions)
+    titles: tuple[tuple[str, str], ...] = ()  # the title per language, when the spec gives several
+
+    def title_in(self, lang: str) -> str:
+        return dict(self.titles).get(lang, self.title)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -161,12 +165,12 @@ def from_dict(table: dict, *, name: str = "lesson", base: Path | None = None, so
         if key not in table:
             p.add(key, "missing; every lesson needs title, model, parameters, learning_rate, epochs and [data]")
 
-    title = table.get("title", "")
-    if "title" in table and (not isinstance(title, str) or not title.strip()):
-        p.add("title", "expected a non-empty string")
     language = table.get("language", "en")
     if language not in ("en", "zh"):
         p.add("language", f"expected \"en\" or \"zh\", found {language!r}")
+    titles = _titles(table.get("title", ""), p) if "title" in table else {}
+    title = titles.get(language) or next(iter(titles.values()), "")
+    titles.pop("", None)  # a single title serves every language
 
     parameters = _parameters(table.get("parameters", {}), p)
     data = _data(table.get("data", {}), base, p)
@@ -212,7 +216,8 @@ def from_dict(table: dict, *, name: str = "lesson", base: Path | None = None, so
         raise SpecError(p, source=source)
     return Lesson(
         name=name,
-        title=title.strip(),
+        title=title,
+        titles=tuple(titles.items()),
         language=language,
         model=model,
         inputs=inputs,
@@ -225,6 +230,17 @@ def from_dict(table: dict, *, name: str = "lesson", base: Path | None = None, so
         optimizer=optimizer,
         worksheet=worksheet,
     )
+
+
+def _titles(value, p: _Problems) -> dict[str, str]:
+    """``title = "…"`` (returned under the key ""), or one per language: ``title = { en = "…", zh = "…" }``."""
+    if isinstance(value, str) and value.strip():
+        return {"": value.strip()}
+    if isinstance(value, dict) and value and all(k in ("en", "zh") and isinstance(v, str) and v.strip()
+                                                  for k, v in value.items()):
+        return {k: v.strip() for k, v in value.items()}
+    p.add("title", f"expected a non-empty string or {{ en = \"…\", zh = \"…\" }}, found {value!r}")
+    return {}
 
 
 def _parameters(table, p: _Problems) -> tuple:
