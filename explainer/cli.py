@@ -68,8 +68,11 @@ def _formats(option: str | None) -> tuple[tuple[str, ...], bool]:
 def _run_build(args) -> int:
     from .pipeline import build, outputs, write
 
+    from .figures import Painter
+
+    painter = Painter()  # forked first, so matplotlib loads on the other core meanwhile
     formats, explicit = _formats(args.format)
-    doc = build(args.spec, lang=args.lang, templates=args.templates, worksheet=args.worksheet)
+    doc = build(args.spec, lang=args.lang, templates=args.templates, worksheet=args.worksheet, painter=painter)
     files, problems = outputs(doc, formats)
     written = write(files, args.out)
     for path in written:

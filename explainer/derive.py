@@ -306,25 +306,33 @@ def _definitions(rule: LossRule, model: E.Expr) -> tuple[tuple[str, str], ...]:
 
 
 def _same(a, b) -> bool:
-    """SymPy equality: simplification first, then exact evaluation at random rational points."""
+    """SymPy equality: expansion for polynomials, else exact-rational points evaluated to 30 digits.
+
+    Evaluation at six random points decides an identity of these expressions (rational functions of
+    exp, log, |·|, piecewise) with certainty for practical purposes, and is a hundred times faster
+    than ``simplify``; points where the difference is undefined or not real are skipped.
+    """
     import random
 
     import sympy as sp
 
     difference = (a - b).doit() if hasattr(a - b, "doit") else a - b
-    try:
-        if sp.simplify(difference) == 0:
-            return True
-    except (TypeError, ValueError):
-        pass
+    if sp.expand(difference) == 0:
+        return True
     rng = random.Random(0)
     free = sorted(difference.free_symbols, key=str)
-    for _ in range(6):
+    agreed = 0
+    for _ in range(30):
         point = {s: sp.Rational(rng.randint(-90, 90), rng.randint(7, 19)) for s in free}
         value = difference.subs(point).evalf(30)
-        if not value.is_number or abs(value) > 1e-20:
+        if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not value.is_real:
+            continue
+        if abs(value) > 1e-20:
             return False
-    return True
+        agreed += 1
+        if agreed == 6:
+            return True
+    return False
 
 
 def _verified_steps(candidates, parameter: str) -> tuple[Step, ...]:

@@ -51,11 +51,12 @@ def _lesson(source) -> spec.Lesson:
 
 
 def build(source=None, *, lang: str | None = None, templates: str | Path | None = None,
-          figures: bool = True, worksheet: bool = False) -> Document:
+          figures: bool = True, worksheet: bool = False, painter=None) -> Document:
     """Build and verify the document of a lesson (a path, a parsed dict, a Lesson, or the default).
 
     With ``worksheet``, the same computation is also rendered as a worksheet (blanks) and its answer
     key (the answers underlined where the blanks are): one trace, so they cannot disagree.
+    ``painter`` (a :class:`explainer.figures.Painter`) draws the pictures in parallel.
     """
     lesson = _lesson(source)
     lang = lang or lesson.language
@@ -65,11 +66,16 @@ def build(source=None, *, lang: str | None = None, templates: str | Path | None 
     keep = frozenset(lesson.document.detailed)
     run = trace.descend(lesson, derivation, keep_batches=keep)
     page = document.assemble(lesson, derivation, run, lang)
-    pictures = _figures(lesson, derivation, run, page, lang) if figures else {}
+    from . import figures as pictures_of
+
+    planned = pictures_of.planned(lesson, run, page, lang) if figures else []
+    if figures:
+        painter = painter or pictures_of.Painter(parallel=False)
+        painter.submit(lesson, pictures_of.loss_source(lesson, derivation), run, page, lang)
     name = f"{lesson.name}.{lang}"
 
     def markdown_of(page, mode: str) -> tuple[str, int]:
-        text = render("lesson.md.j2", {"page": page, "figures": list(pictures) if mode == "lesson" else [],
+        text = render("lesson.md.j2", {"page": page, "figures": planned if mode == "lesson" else [],
                                        "mode": mode}, kind="md", lang=lang, teacher_dir=templates)
         return text, verify(text, f"{name}.md" if mode == "lesson" else f"{name}.{mode}.md", lang)
 
@@ -80,6 +86,7 @@ def build(source=None, *, lang: str | None = None, templates: str | Path | None 
         for mode, reveal in (("worksheet", False), ("key", True)):
             sheet = Sheet(w.epochs, frozenset(w.quantities), w.fraction, w.seed, reveal)
             sheets[mode] = markdown_of(document.assemble(lesson, derivation, run, lang, sheet), mode)[0]
+    pictures = painter.result() if figures else {}
     return Document(lesson, lang, markdown, trace_json(lesson, run, page), pictures, checked,
                     sheets.get("worksheet"), sheets.get("key"))
 
@@ -92,12 +99,6 @@ def verify(markdown: str, name: str, lang: str) -> int:
     if report.findings:
         raise CheckFailed(list(report.findings), where=name)
     return report.checked
-
-
-def _figures(lesson, derivation, run, page, lang) -> dict[str, str]:
-    from . import figures
-
-    return figures.make(lesson, derivation, run, page, lang)
 
 
 def trace_json(lesson: spec.Lesson, run: trace.Trace, page: document.Page) -> dict:

@@ -233,7 +233,9 @@ class _style:
             "axes.unicode_minus": True,
         })
         self._rc.__enter__()
-        self.fig = Figure(figsize=_SIZE, layout="constrained")
+        self.fig = Figure(figsize=_SIZE)
+        # fixed margins: constrained layout measured every label again and cost half the drawing time
+        self.fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
         return self.fig
 
     def __exit__(self, *exc):
