@@ -143,7 +143,7 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str, sh
 
     usable_records = trace.epochs[:usable] if usable else ()
     log = tuple(
-        LogRow(r.epoch, tuple(show_places(r.params_after[p], 3) for p in lesson.parameter_names), show_prose(r.loss))
+        LogRow(r.epoch, tuple(_log_value(r.params_after[p]) for p in lesson.parameter_names), show_prose(r.loss))
         for r in usable_records
         if (r.epoch - 1) % lesson.document.log_every == 0
     )
@@ -194,6 +194,11 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str, sh
         divergence=divergence,
         learning_rate=show(lesson.learning_rate),
     )
+
+
+def _log_value(value: float) -> str:
+    """A parameter in the training log: 3 decimals like the program prints, e-notation once huge."""
+    return show_places(value, 3) if abs(value) < 1e6 else f"{value:.4g}"
 
 
 def _why(epochs: list[EpochPage], trace: Trace) -> Why | None:

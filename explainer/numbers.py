@@ -48,8 +48,11 @@ def rounded(value: Fraction, significant: int = SIGNIFICANT) -> Fraction:
 
 def rounded_places(value: Fraction, places: int) -> Fraction:
     """``value`` rounded half away from zero to ``places`` digits after the point."""
-    d = _decimal(value, max(places, 0) + abs(_magnitude(value)))
-    return Fraction(d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    digits = max(places, 0) + abs(_magnitude(value)) + 2
+    with localcontext() as ctx:
+        ctx.prec = digits + 30
+        d = Decimal(value.numerator) / Decimal(value.denominator)
+        return Fraction(d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def _magnitude(value: Fraction) -> int:
@@ -83,7 +86,7 @@ def show_places(value: Fraction | float, places: int) -> str:
     value = to_fraction(value)
     r = rounded_places(value, places)
     with localcontext() as ctx:
-        ctx.prec = 60
+        ctx.prec = 60 + max(_magnitude(r), 0)
         d = (Decimal(r.numerator) / Decimal(r.denominator)).quantize(Decimal(1).scaleb(-places))
     text = format(d, "f")
     return "0" + text[2:] if text.startswith("-0") and Fraction(text) == 0 else text
