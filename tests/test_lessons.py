@@ -50,7 +50,7 @@ def test_logistic_regression_cross_entropy():
     # ln 2 at σ(0) = ½; the page divides the sum it showed (2.772588722), so the last digit may differ
     assert abs(float(loss) - 0.6931471805599453) < 1e-9
     assert grads == [F(1 * 1 + 2 * 1 - 3 * 1 - 4 * 1, 2 * 4), F(0)]
-    steps = [s.rule for s in page.partials[0].chain.rows]
+    steps = page.partials[0].rules
     assert "rule_outer_sigma" in steps and "rule_cancel" in steps
     assert any("\\sigma'(z)" in latex for _, latex in page.definitions)
 
