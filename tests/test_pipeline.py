@@ -68,3 +68,17 @@ def test_a_wrong_substitution_in_a_rendered_document_is_named(seed_docs):
     report = check_text(md, strict=True)
     assert report.findings, "a substituted gradient that differs from the derived one must be reported"
     assert any(f.kind == "inconsistent" for f in report.findings)
+
+
+@pytest.mark.parametrize("lang, headings", [("en", ["Epoch 2", "Deriving the gradient"]), ("zh", ["第 2 次迭代", "推导梯度"])])
+def test_the_gallery_pdf_holds_the_seed_numbers(tmp_path, lang, headings):
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    pdf = OUTPUT / f"seed.{lang}.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for fragment in ["21.675", "0.555", *headings]:
+        assert fragment in text, fragment
+    assert "−25.5" in text or "-25.5" in text
