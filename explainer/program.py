@@ -86,7 +86,10 @@ def program_source(lesson: Lesson, derivation: Derivation, learning_rate: Fracti
         "lesson": lesson,
         "inputs": inputs,
         "arrays": arrays,
-        "data": {n: ", ".join(repr_number(v) for v in lesson.column(n)) for n, _ in lesson.data},
+        "data": {n: ", ".join(repr_number(v) for v in lesson.column(n)) for n, _ in lesson.data}
+        if lesson.data_file is None else {},
+        "data_file": lesson.data_file,
+        "unpacked": ", ".join([arrays[n] for n in inputs] + ["Y"]),
         "params": [(n, float(v)) for n, v in lesson.parameters],
         "model": model,
         "loss": point.print(derivation.loss_summand_f),
@@ -113,7 +116,9 @@ def run(lesson: Lesson, derivation: Derivation, learning_rate: Fraction | None =
     code = program_source(lesson, derivation, learning_rate)
     out = io.StringIO()
     namespace = {"__name__": "__lesson__"}
-    with contextlib.redirect_stdout(out), warnings.catch_warnings():
+    folder = lesson.data_file.folder if lesson.data_file is not None else "."
+    # the program names its data file relative to the lesson, as the reader will run it
+    with contextlib.chdir(folder), contextlib.redirect_stdout(out), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a diverging run overflows; the trace reports it
         exec(compile(code, "<lesson program>", "exec"), namespace)  # our own generated code, see above
     return Program(code, out.getvalue(), namespace["history"])

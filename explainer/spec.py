@@ -56,6 +56,17 @@ class DocumentOptions:
 
 
 QUANTITIES = ("predictions", "loss", "gradient", "update")
+#: Problems reported per CSV column before the rest are counted, not listed.
+MAX_CELL_PROBLEMS = 10
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """Where ``[data] csv = …`` came from, so the lesson's program can load the same file itself."""
+
+    name: str  # as the spec wrote it, relative to the spec's folder
+    folder: str
+    columns: tuple[tuple[str, int], ...]  # model name → column index, inputs first, y last
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,7 @@ class Lesson:
     optimizer: Optimizer = field(default_factory=Optimizer)
     worksheet: WorksheetOptions = field(default_factory=WorksheetOptions)
     titles: tuple[tuple[str, str], ...] = ()  # the title per language, when the spec gives several
+    data_file: DataFile | None = None
 
     def title_in(self, lang: str) -> str:
         return dict(self.titles).get(lang, self.title)
@@ -173,7 +185,7 @@ def from_dict(table: dict, *, name: str = "lesson", base: Path | None = None, so
     titles.pop("", None)  # a single title serves every language
 
     parameters = _parameters(table.get("parameters", {}), p)
-    data = _data(table.get("data", {}), base, p)
+    data, data_file = _data(table.get("data", {}), base, p)
     inputs = tuple(n for n, _ in data if n != TARGET) if data else ()
     # names the spec declares, valid or not: a bad value is reported once, not again as an unknown name
     declared = set(table.get("data", {}) if isinstance(table.get("data"), dict) else ()) - {TARGET, "csv"}
@@ -218,6 +230,7 @@ def from_dict(table: dict, *, name: str = "lesson", base: Path | None = None, so
         name=name,
         title=title,
         titles=tuple(titles.items()),
+        data_file=data_file,
         language=language,
         model=model,
         inputs=inputs,
@@ -258,12 +271,13 @@ def _parameters(table, p: _Problems) -> tuple:
     return tuple(out)
 
 
-def _data(table, base: Path | None, p: _Problems):
+def _data(table, base: Path | None, p: _Problems) -> tuple[tuple | None, DataFile | None]:
     if not isinstance(table, dict) or not table:
         p.add("data", "expected a table with the input columns and y, e.g. x = [1, 2], y = [2, 4]")
-        return None
+        return None, None
+    source = None
     if "csv" in table:
-        columns = _csv_columns(table, base, p)
+        columns, source = _csv_columns(table, base, p)
     else:
         columns = {}
         for n, values in table.items():
@@ -278,7 +292,7 @@ def _data(table, base: Path | None, p: _Problems):
             if all(v is not None for v in good):
                 columns[n] = tuple(float(v) for v in good)
     if not columns:
-        return None
+        return None, None
     named = columns if "csv" in table else table
     if TARGET not in named:
         p.add("data.y", "missing; the data needs a target column y")
@@ -291,29 +305,31 @@ def _data(table, base: Path | None, p: _Problems):
     if any(k == 0 for k in lengths.values()):
         p.add("data", "is empty; give at least one data point")
     ordered = [(n, v) for n, v in columns.items() if n != TARGET] + [(TARGET, columns.get(TARGET, ()))]
-    return tuple(ordered)
+    return tuple(ordered), source
 
 
-def _csv_columns(table, base: Path | None, p: _Problems) -> dict:
-    """Columns from ``[data] csv = "file.csv"`` plus ``x = "column"`` mappings (default: same name)."""
+def _csv_columns(table, base: Path | None, p: _Problems) -> tuple[dict, DataFile | None]:
+    """Columns from ``[data] csv = "file.csv"`` plus ``x = "column"`` mappings (default: same name),
+    and where they came from, so the lesson's program can load the same file."""
     where = "data.csv"
     path = Path(table["csv"])
     if base is not None and not path.is_absolute():
         path = base / path
     mapping = {k: v for k, v in table.items() if k != "csv"}
+    indices: dict[str, int] = {}
     for k, v in mapping.items():
         if not isinstance(v, str):
             p.add(f"data.{k}", f"with csv, name the CSV column as a string, found {v!r}")
-            return {}
+            return {}, None
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         p.add(where, f"cannot read {str(path)!r} ({getattr(exc, 'strerror', None) or exc})")
-        return {}
+        return {}, None
     rows = list(csv.reader(text.splitlines()))
     if not rows:
         p.add(where, f"{path.name} is empty")
-        return {}
+        return {}, None
     header = [h.strip() for h in rows[0]]
     if not mapping:
         mapping = {h: h for h in header}
@@ -323,22 +339,27 @@ def _csv_columns(table, base: Path | None, p: _Problems) -> dict:
             p.add(f"data.{name}", f"column {column!r} is not in {path.name} (it has: {', '.join(header)})")
             continue
         k = header.index(column)
-        values = []
+        values, bad = [], []
         for row_number, row in enumerate(rows[1:], start=2):
             cell = row[k].strip() if k < len(row) else ""
-            if not cell:
-                p.add(where, f"{path.name} row {row_number}, column {column!r}: blank cell; fill it or delete the row")
-                continue
             try:
                 v = float(cell)
                 if not math.isfinite(v):
                     raise ValueError
             except ValueError:
-                p.add(where, f"{path.name} row {row_number}, column {column!r}: {cell!r} is not a number")
+                bad.append(f"{path.name} row {row_number}, column {column!r}: "
+                           + (f"{cell!r} is not a number" if cell else "blank cell; fill it or delete the row"))
                 continue
             values.append(v)
+        for message in bad[:MAX_CELL_PROBLEMS]:
+            p.add(where, message)
+        if len(bad) > MAX_CELL_PROBLEMS:
+            p.add(where, f"{path.name}, column {column!r}: {len(bad) - MAX_CELL_PROBLEMS} more cells like these")
         columns[name] = tuple(values)
-    return columns
+        indices[name] = k
+    order = [n for n in columns if n != TARGET] + [TARGET]
+    source = DataFile(str(table["csv"]), str(path.parent), tuple((n, indices[n]) for n in order if n in indices))
+    return columns, source
 
 
 def _loss(value, p: _Problems) -> Loss:

@@ -41,3 +41,16 @@ def test_the_printed_program_reproduces_its_output_in_a_fresh_interpreter(seed_t
     assert result.stdout == program.output
     assert "epoch 3: w = 0.772, loss = 15.66018750" in result.stdout
     assert result.stdout.splitlines()[-1] == "Prediction after training: f(5) = 9.612"
+
+
+def test_a_csv_lessons_program_loads_the_same_file_beside_the_lesson():
+    import subprocess
+    import sys
+
+    from conftest import LESSONS
+
+    lesson = spec.load(LESSONS / "study-csv.toml")
+    program = trace.descend(lesson, derive.derive(lesson)).program
+    assert 'np.loadtxt("study.csv"' in program.code and "2.5" not in program.code.split("def forward")[0]
+    result = subprocess.run([sys.executable, "-c", program.code], capture_output=True, text=True, check=True, cwd=LESSONS)
+    assert result.stdout == program.output
