@@ -63,11 +63,13 @@ def test_unknown_format_and_language_are_refused(tmp_path, capsys):
         main(["build", "--lang", "fr"])
 
 
-def test_help_explains_every_command():
-    result = subprocess.run([sys.executable, "-m", "explainer", "--help"], capture_output=True, text=True)
+def test_help_explains_every_command(tmp_path):
+    # run from elsewhere, so `python -m explainer` is the installed package, not the source folder
+    result = subprocess.run([sys.executable, "-m", "explainer", "--help"], capture_output=True, text=True, cwd=tmp_path)
     for command in ("build", "check", "gallery", "new", "batch"):
         assert command in result.stdout
-    build_help = subprocess.run([sys.executable, "-m", "explainer", "build", "--help"], capture_output=True, text=True).stdout
+    build_help = subprocess.run([sys.executable, "-m", "explainer", "build", "--help"], capture_output=True, text=True,
+                                cwd=tmp_path).stdout
     for option in ("--lang", "--out", "--format", "--templates", "--worksheet"):
         assert option in build_help
 

@@ -90,9 +90,11 @@ def test_title_used_when_markdown_has_no_heading():
 def test_same_input_same_bytes_across_processes(pages):
     again = render("worksheet.zh.md", "zh")
     assert again == pages["worksheet.zh.md"]
-    code = ("import sys; sys.path.insert(0, %r); from tests.test_publish_html import render; "
-            "sys.stdout.write(render('worksheet.zh.md', 'zh'))") % str(REPO)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=REPO, check=True).stdout.decode("utf-8")
+    # the tests folder, not the repository, on the path: the package must be the installed one
+    code = ("import sys; sys.path.insert(0, %r); from test_publish_html import render; "
+            "sys.stdout.write(render('worksheet.zh.md', 'zh'))") % str(Path(__file__).parent)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=Path(__file__).parent,
+                         check=True).stdout.decode("utf-8")
     assert out == pages["worksheet.zh.md"]
 
 
