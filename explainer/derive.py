@@ -283,15 +283,17 @@ def _tidy(inner: E.Expr, front: list[E.Expr], drop_one: bool = True) -> E.Expr:
 
 
 def _definitions(rule: LossRule, model: E.Expr) -> tuple[tuple[str, str], ...]:
-    """Displayed definitions the derivation relies on, each checked with SymPy before it is shown."""
+    """Displayed definitions the derivation relies on, each checked with SymPy before it is shown.
+
+    Words inside them are placeholders (``<otherwise>``) that the template fills from the catalog."""
     import sympy as sp
 
     out = []
     if rule.kind == "huber":
         out.append(("def_huber", r"L_{\delta}(r) = \begin{cases} \frac{1}{2} r^{2} & |r| \le \delta \\ "
-                    r"\delta\left(|r| - \frac{1}{2}\delta\right) & \text{otherwise} \end{cases}"))
+                    r"\delta\left(|r| - \frac{1}{2}\delta\right) & \text{<otherwise>} \end{cases}"))
         out.append(("def_huber_slope", r"\psi_{\delta}(r) = L_{\delta}'(r) = \begin{cases} r & |r| \le \delta \\ "
-                    r"\delta \operatorname{sign}(r) & \text{otherwise} \end{cases}"))
+                    r"\delta \operatorname{sign}(r) & \text{<otherwise>} \end{cases}"))
     if isinstance(model, E.Call) and model.func == "sigma":
         z = sp.Symbol("z", real=True)
         sigma = 1 / (1 + sp.exp(-z))
