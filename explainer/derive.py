@@ -54,6 +54,11 @@ class Derivation:
     definitions: tuple[tuple[str, str], ...]  # (catalog key, display LaTeX): σ'(z), L_δ, ψ_δ …
 
 
+def applied(operator: str, tree: E.Expr) -> E.Sym:
+    """``\\frac{\\partial}{\\partial w}[…]``: an operator shown applied to a tree, not yet worked out."""
+    return opaque(rf"{operator}\left[{tree.latex()}\right]")
+
+
 def opaque(tex: str) -> E.Sym:
     """A printed-only piece (``\\frac{\\partial}{\\partial w}[…]``, ``L_{\\delta}(…)``): it has no value."""
     return E.sym("_", tex)
@@ -185,17 +190,14 @@ def derive(lesson: Lesson) -> Derivation:
         ps = symbols[p]
         d_p = rf"\frac{{\partial}}{{\partial {formula.tex_name(p)}}}"
 
-        def dp(tree: E.Expr) -> E.Sym:
-            return opaque(rf"{d_p}\left[{tree.latex()}\right]")
-
         outer_i = rule.slope(model_i, y_i)
         f_sym = sp.Symbol("f", real=True)
         slope_sym = sp.diff(rule.sympy(f_sym, symbols[TARGET]), f_sym).subs(f_sym, model_sym)
         point_derivative = sp.Derivative(point_loss, ps)
         steps = [
             (rf"{d_p}\left({loss_model}\right)", point_derivative, ""),
-            (SUM_PREFIX + dp(rule.value(model_i, y_i)).tex, point_derivative, "rule_linearity"),
-            (SUM_PREFIX + summand_tex(formula.product([outer_i, dp(model_i)])), slope_sym * sp.Derivative(model_sym, ps), rule.rule),
+            (SUM_PREFIX + applied(d_p, rule.value(model_i, y_i)).tex, point_derivative, "rule_linearity"),
+            (SUM_PREFIX + summand_tex(formula.product([outer_i, applied(d_p, model_i)])), slope_sym * sp.Derivative(model_sym, ps), rule.rule),
         ]
         inner_sym = model_sym
         front: list[E.Expr] = [outer_i]
@@ -205,13 +207,13 @@ def derive(lesson: Lesson) -> Derivation:
             z_i, z_sym = formula.substitute(z, points), formula.to_sympy(z, symbols)
             g_slope = outer_slope(model.func, model_i, z_i)
             g_slope_sym = formula.to_sympy(outer_slope(model.func, model, z), symbols)
-            steps.append((SUM_PREFIX + summand_tex(formula.product([outer_i, g_slope, dp(z_i)])),
+            steps.append((SUM_PREFIX + summand_tex(formula.product([outer_i, g_slope, applied(d_p, z_i)])),
                           slope_sym * g_slope_sym * sp.Derivative(z_sym, ps), f"rule_outer_{model.func}"))
             front = [outer_i, g_slope]
             front_f = [rule.slope(f_hat, E.sym(TARGET, "y_{i}")), outer_slope(model.func, f_hat, None)]
             if cancels:
                 residual = E.paren(E.sub(model_i, y_i))
-                steps.append((SUM_PREFIX + summand_tex(formula.product([residual, dp(z_i)])),
+                steps.append((SUM_PREFIX + summand_tex(formula.product([residual, applied(d_p, z_i)])),
                               (model_sym - symbols[TARGET]) * sp.Derivative(z_sym, ps), "rule_cancel"))
                 front = [residual]
                 front_f = [E.paren(E.sub(f_hat, E.sym(TARGET, "y_{i}")))]

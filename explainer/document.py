@@ -6,13 +6,12 @@ decide the words and the order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 from . import formula, story
 from .derive import Derivation
 from .errors import DivergenceError
 from .numbers import SIGNIFICANT, show, show_places, show_prose, to_fraction
-from .spec import TARGET, Lesson
+from .spec import Lesson
 from .steps import Binding, Chain, EpochPage, PageBuilder, Prediction, Row, Sheet, State, shown
 from .trace import Trace
 

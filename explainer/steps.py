@@ -137,7 +137,7 @@ def _chain(lhs: str, first_rel: str, sides: list[tuple[E.Expr | str, str]]) -> C
     """Rows ``lhs rel side₁``, ``= side₂``…, dropping a side that prints the same as the one before."""
     rows: list[Row] = []
     previous = None
-    for k, (side, rel) in enumerate(sides):
+    for side, rel in sides:
         text = side if isinstance(side, str) else side.latex()
         if text == previous:
             continue

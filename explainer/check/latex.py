@@ -736,7 +736,6 @@ class Parser:
     def name_or_call(self) -> Expr:
         start = self.i
         key = self.base_name()
-        node: Expr
         if key == "e" and self.at("^"):
             self.take()
             return self.mark(Call("exp", (self.script(),)), start)

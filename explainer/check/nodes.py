@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping
 
-from ..expr import (  # noqa: _BINARY is the one arithmetic table, shared on purpose
+# _BINARY is the one arithmetic table, shared on purpose
+from ..expr import (
     _BINARY,
     SCALAR_FUNCTIONS,
     BinOp,
@@ -25,7 +26,6 @@ from ..expr import (  # noqa: _BINARY is the one arithmetic table, shared on pur
     Expr,
     Group,
     Neg,
-    Num,
     Sym,
     Vec,
     elementwise,

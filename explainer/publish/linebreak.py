@@ -176,7 +176,7 @@ def _break_row(row: str, limit: float) -> list[str]:
 
     cuts: list[int] = []
     start, line_width, last = 0, 0.0, None
-    for k, tok in enumerate(toks):
+    for k in range(len(toks)):
         if k in candidates and k > start:
             last = k
         line_width = width("".join(toks[start : k + 1]))
