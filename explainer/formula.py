@@ -66,7 +66,9 @@ def parse(text: str, allowed: set[str] | frozenset) -> Formula:
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"is longer than {MAX_LENGTH} characters")
     try:
-        node = ast.parse(text.strip(), mode="eval").body
+        # ``^`` means a power, binding as tightly as ``**`` (``w^2*x`` is w²·x, not w^(2x)); strings,
+        # the only other place a caret could stand, are refused below anyway
+        node = ast.parse(text.strip().replace("^", "**"), mode="eval").body
     except SyntaxError as exc:
         raise FormulaError(f"is not a valid expression ({exc.msg} at column {exc.offset})") from None
     names: set[str] = set()
@@ -77,7 +79,7 @@ def parse(text: str, allowed: set[str] | frozenset) -> Formula:
 class _Reader:
     """Turns a whitelisted Python AST into an arithmetic tree; anything else is refused by name."""
 
-    _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "^", ast.BitXor: "^"}
+    _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "^"}
 
     def __init__(self, allowed, names: set[str]):
         self.allowed, self.names = allowed, names

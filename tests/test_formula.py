@@ -36,3 +36,9 @@ def test_substitution_writes_products_with_times():
     out = formula.times_style(formula.substitute(tree, {"w": E.num("0.3"), "x": E.num(2), "y": E.num(4)}))
     assert out.latex() == r"2 \times 2 \times \left(0.3 \times 2 - 4\right)"
     assert out.evaluate() == E.num("-13.6").value
+
+
+def test_a_caret_is_a_power_with_the_power_s_precedence():
+    tree = formula.parse("w^2*x", {"w", "x"}).tree
+    assert tree.latex() == "w^{2} x"
+    assert tree.evaluate({"w": E.num(3).value, "x": E.num(2).value}) == 18
