@@ -101,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     except ExplainerError as exc:
         print(f"explainer: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # an output folder that cannot be written, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"explainer: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -78,3 +78,11 @@ def test_build_then_check_round_trip(tmp_path, capsys):
     assert main(["build", "--out", str(tmp_path), "--format", "md", "--lang", "zh"]) == 0
     assert "checked" in capsys.readouterr().out
     assert main(["check", str(tmp_path / "seed.zh.md")]) == 0
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_message(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["build", "--out", str(blocker / "out"), "--format", "md"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("explainer: error: ") and "Traceback" not in err
