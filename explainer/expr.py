@@ -199,8 +199,6 @@ SCALAR_FUNCTIONS: dict[str, Callable[[Fraction], Fraction]] = {
     "sign": _sign,
     "sigma": _sigma,
 }
-#: Functions whose value is rounded from WORKING_DIGITS, so ``=`` to a short decimal cannot be exact.
-INEXACT_FUNCTIONS = frozenset({"exp", "log", "sqrt", "sigma"})
 
 
 def _pow(a: Fraction, b: Fraction) -> Fraction:
@@ -298,20 +296,6 @@ class Evaluator:
             raise EvaluationError(f"unknown function {node.func}")
         v = args[0]
         return tuple(fn(x) for x in v) if isinstance(v, tuple) else fn(v)
-
-
-def is_exact(node: Expr) -> bool:
-    """False when the value passes through a function that is only approximated (exp, log, …)."""
-    if isinstance(node, Call) and node.func in INEXACT_FUNCTIONS:
-        return False
-    children = {
-        Vec: lambda n: n.items,
-        BinOp: lambda n: (n.left, n.right),
-        Neg: lambda n: (n.operand,),
-        Group: lambda n: (n.inner,),
-        Call: lambda n: n.args,
-    }.get(type(node), lambda n: ())(node)
-    return all(is_exact(c) for c in children)
 
 
 # --- LaTeX printing ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .catalog import catalog
 from .errors import TemplateError
-from .steps import Binding, Chain, Prediction
+from .steps import Binding, Chain
 
 
 def math_block(chain: Chain, tags: bool = False) -> str:
@@ -29,14 +29,10 @@ def math_block(chain: Chain, tags: bool = False) -> str:
     return "$$\\begin{aligned}\n" + body + "\n\\end{aligned}$$"
 
 
-def inline(item) -> str:
-    """``$w = 0.3$`` for a binding, a value, or a one-row chain."""
-    if isinstance(item, Binding):
-        value = item.node.latex() if item.node is not None else item.value.text
-        return f"${item.tex} {item.value.rel} {value}$"
-    if isinstance(item, Prediction):
-        return f"$f({item.point}) {item.value.rel} {item.value.text}$"
-    return f"${item}$"
+def inline(binding: Binding) -> str:
+    """``$w = 0.3$`` (or the worksheet's blank in place of the value)."""
+    value = binding.node.latex() if binding.node is not None else binding.value.text
+    return f"${binding.tex} {binding.value.rel} {value}$"
 
 
 def template_dirs(kind: str, lang: str, teacher_dir: str | Path | None = None) -> list[str]:
