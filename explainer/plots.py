@@ -50,6 +50,9 @@ def loss_curves_svg(series: Mapping[str, tuple[Sequence[int], Sequence[float]]],
             keep = np.isfinite(y) & (y > 0)
             ax.plot(np.asarray(epochs, dtype=float)[keep], y[keep], marker="o", markersize=2.5, linewidth=1.4, label=name)
         ax.set_yscale("log")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         _finish(ax, labels)
         return _svg(fig)
 
