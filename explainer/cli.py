@@ -72,7 +72,8 @@ def _run_build(args) -> int:
 
     painter = Painter()  # forked first, so matplotlib loads on the other core meanwhile
     formats, explicit = _formats(args.format)
-    doc = build(args.spec, lang=args.lang, templates=args.templates, worksheet=args.worksheet, painter=painter)
+    doc = build(args.spec, lang=args.lang, templates=args.templates, worksheet=args.worksheet, painter=painter,
+                formats=formats)
     files, problems = outputs(doc, formats)
     written = write(files, args.out)
     for path in written:

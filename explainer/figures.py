@@ -147,6 +147,10 @@ class Painter:
         except (ValueError, OSError):
             self._process = None  # no fork here: draw in-process
 
+    @property
+    def parallel(self) -> bool:
+        return self._process is not None
+
     def submit(self, *job) -> None:
         self._job = job
         if self._process is not None:

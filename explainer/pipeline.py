@@ -51,12 +51,13 @@ def _lesson(source) -> spec.Lesson:
 
 
 def build(source=None, *, lang: str | None = None, templates: str | Path | None = None,
-          figures: bool = True, worksheet: bool = False, painter=None) -> Document:
+          figures: bool = True, worksheet: bool = False, painter=None, formats: tuple[str, ...] = ()) -> Document:
     """Build and verify the document of a lesson (a path, a parsed dict, a Lesson, or the default).
 
     With ``worksheet``, the same computation is also rendered as a worksheet (blanks) and its answer
     key (the answers underlined where the blanks are): one trace, so they cannot disagree.
-    ``painter`` (a :class:`explainer.figures.Painter`) draws the pictures in parallel.
+    ``painter`` (a :class:`explainer.figures.Painter`) draws the pictures in parallel; ``formats``, the
+    formats about to be written, lets the HTML's math and fonts be set meanwhile.
     """
     lesson = _lesson(source)
     lang = lang or lesson.language
@@ -86,6 +87,12 @@ def build(source=None, *, lang: str | None = None, templates: str | Path | None 
         for mode, reveal in (("worksheet", False), ("key", True)):
             sheet = Sheet(w.epochs, frozenset(w.quantities), w.fraction, w.seed, reveal)
             sheets[mode] = markdown_of(document.assemble(lesson, derivation, run, lang, sheet), mode)[0]
+    if figures and painter.parallel and "html" in formats:
+        # while the other process draws: set the math and the font subset (cached for the real page)
+        from .publish.html import to_html
+
+        to_html(markdown, title=lesson.title_in(lang), lang=lang, figures={n: "<svg></svg>" for n in planned},
+                labels={"contents": _word(lang, "contents")})
     pictures = painter.result() if figures else {}
     return Document(lesson, lang, markdown, trace_json(lesson, run, page), pictures, checked,
                     sheets.get("worksheet"), sheets.get("key"))
