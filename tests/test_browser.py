@@ -26,7 +26,8 @@ PROBE = """<script>
   const maths = [...document.querySelectorAll("math")];
   const zero = maths.filter(m => box(m).width < 1 || box(m).height < 1).length;
   let misaligned = 0, rows = 0;
-  for (const table of document.querySelectorAll("mtable")) {
+  // aligned chains only (they carry columnspacing); a cases block aligns its columns left by design
+  for (const table of document.querySelectorAll("mtable[columnspacing]")) {
     const lefts = [], rights = [];
     for (const tr of table.querySelectorAll(":scope > mtr")) {
       const cells = tr.querySelectorAll(":scope > mtd");
@@ -83,3 +84,11 @@ def test_math_is_laid_out_aligned_and_fits(tmp_path):
 def test_chinese_page_lays_out(tmp_path):
     result = measure(render("worksheet.zh.md", "zh"), tmp_path, width=420)
     assert result["maths"] > 10 and result["zero"] == 0 and result["dollars"] == 0, result
+
+
+@pytest.mark.parametrize("name", ["seed.en.html", "seed.zh.html", "logistic.en.html", "huber.zh.html"])
+def test_the_gallery_pages_lay_out(tmp_path, name):
+    page = (Path(__file__).resolve().parents[1] / "output" / name).read_text(encoding="utf-8")
+    result = measure(page, tmp_path)
+    assert result["maths"] > 30 and result["zero"] == 0 and result["dollars"] == 0, result
+    assert result["misaligned"] == 0, result
