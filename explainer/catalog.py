@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import tomllib
 from functools import lru_cache
-from importlib.resources import files
+
+from .resources import templates_dir
 
 LANGUAGES = ("en", "zh")
 
@@ -34,7 +35,7 @@ class Catalog:
 def catalog(lang: str, domain: str) -> Catalog:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
-    resource = files("explainer.templates") / "catalog" / lang / f"{domain}.toml"
+    resource = templates_dir() / "catalog" / lang / f"{domain}.toml"
     with resource.open("rb") as fh:
         entries = tomllib.load(fh)
     return Catalog(lang, domain, entries)

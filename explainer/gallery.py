@@ -5,14 +5,14 @@ can compare them; the PDF carries a fixed creation date.
 """
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 from .catalog import LANGUAGES
+from .resources import lessons_dir
 
 
 def shipped_lessons() -> list[Path]:
-    return sorted(Path(str(p)) for p in files("explainer.lessons").iterdir() if p.name.endswith(".toml"))
+    return sorted(lessons_dir().glob("*.toml"))
 
 
 def build_gallery(out: str | Path, formats: tuple[str, ...], report=print) -> list[str]:

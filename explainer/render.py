@@ -7,11 +7,11 @@ overrides, then the shared templates, so a teacher can replace one block or a wh
 """
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 from .catalog import catalog
 from .errors import TemplateError
+from .resources import templates_dir
 from .steps import Binding, Chain
 
 
@@ -36,7 +36,7 @@ def inline(binding: Binding) -> str:
 
 
 def template_dirs(kind: str, lang: str, teacher_dir: str | Path | None = None) -> list[str]:
-    base = Path(str(files("explainer.templates")))
+    base = templates_dir()
     dirs = [str(base / kind / lang), str(base / kind)]
     if teacher_dir is not None:
         dirs.insert(0, str(Path(teacher_dir)))

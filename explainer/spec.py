@@ -13,11 +13,11 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 from fractions import Fraction
-from importlib.resources import files
 from pathlib import Path
 
 from . import formula
 from .errors import SpecError
+from .resources import lessons_dir
 from .numbers import to_fraction
 
 LOSSES = ("mse", "mae", "huber", "bce")
@@ -152,7 +152,7 @@ def _number(value, where: str, problems: _Problems, *, positive=False, integer=F
 
 
 def default_lesson_path() -> Path:
-    return Path(str(files("explainer.lessons") / f"{DEFAULT_LESSON}.toml"))
+    return lessons_dir() / f"{DEFAULT_LESSON}.toml"
 
 
 def load(path: str | Path | None = None) -> Lesson:

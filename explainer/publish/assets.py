@@ -6,9 +6,9 @@ from functools import lru_cache
 
 @lru_cache(maxsize=None)
 def read_template(*parts: str) -> str:
-    from importlib.resources import files
+    from explainer.resources import templates_dir
 
-    return files("explainer.templates").joinpath(*parts).read_text(encoding="utf-8")
+    return templates_dir().joinpath(*parts).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=None)
