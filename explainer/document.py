@@ -5,7 +5,7 @@ decide the words and the order.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import formula, story
 from .derive import Derivation
@@ -93,19 +93,16 @@ def _vector(values) -> str:
     return "[" + ", ".join(show(to_fraction(v)) for v in values) + "]"
 
 
-def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str, sheet: Sheet | None = None) -> Page:
-    if trace.diverged_at is not None and not lesson.document.show_divergence:
-        first, last = trace.epochs[0].loss, trace.epochs[-1].loss
-        raise DivergenceError(
-            f"learning_rate = {show(lesson.learning_rate)} makes the run diverge: the loss grew from "
-            f"{show(to_fraction(first))} to {last:.4g} by epoch {trace.diverged_at}. Use a smaller "
-            "learning_rate, or set [document] show_divergence = true to explain the divergence in the document."
-        )
-    builder = PageBuilder(lesson, derivation, sheet)
-    usable = len(trace.epochs) if trace.diverged_at is None else trace.diverged_at - 1
+def _usable(trace: Trace) -> int:
+    """Epochs with finite numbers: all of them, or those before the one that overflowed."""
+    return len(trace.epochs) if trace.diverged_at is None else trace.diverged_at - 1
+
+
+def _epoch_pages(builder: PageBuilder, lesson: Lesson, trace: Trace) -> tuple[tuple[EpochPage, ...], tuple[Chain, ...]]:
+    """The detailed epochs, each starting from the page's own values when it follows another."""
     epochs: list[EpochPage] = []
     for e in lesson.document.detailed:
-        if e > usable:
+        if e > _usable(trace):
             break
         if epochs and epochs[-1].epoch == e - 1:
             last = epochs[-1]
@@ -114,6 +111,27 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str, sh
         else:
             state = builder.start_state(e, trace)
         epochs.append(builder.epoch(e, state, trace))
+    vectors = tuple(builder.gradient_vector(e) for e in epochs) if len(lesson.parameters) > 1 else ()
+    return tuple(epochs), vectors
+
+
+def with_sheet(page: Page, lesson: Lesson, derivation: Derivation, trace: Trace, sheet: Sheet) -> Page:
+    """The same page with a worksheet's blanks (or its key's underlined answers) in the epochs."""
+    epochs, vectors = _epoch_pages(PageBuilder(lesson, derivation, sheet), lesson, trace)
+    return replace(page, epochs=epochs, gradient_vectors=vectors)
+
+
+def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str) -> Page:
+    if trace.diverged_at is not None and not lesson.document.show_divergence:
+        first, last = trace.epochs[0].loss, trace.epochs[-1].loss
+        raise DivergenceError(
+            f"learning_rate = {show(lesson.learning_rate)} makes the run diverge: the loss grew from "
+            f"{show(to_fraction(first))} to {last:.4g} by epoch {trace.diverged_at}. Use a smaller "
+            "learning_rate, or set [document] show_divergence = true to explain the divergence in the document."
+        )
+    builder = PageBuilder(lesson, derivation)
+    usable = _usable(trace)
+    epochs, gradient_vectors = _epoch_pages(builder, lesson, trace)
 
     columns = tuple(formula.tex_name(n) for n, _ in lesson.data)
     rows = tuple(
@@ -178,8 +196,8 @@ def assemble(lesson: Lesson, derivation: Derivation, trace: Trace, lang: str, sh
         partials=partials,
         definitions=derivation.definitions,
         delta=show(lesson.loss.delta),
-        epochs=tuple(epochs),
-        gradient_vectors=tuple(builder.gradient_vector(e) for e in epochs) if len(lesson.parameters) > 1 else (),
+        epochs=epochs,
+        gradient_vectors=gradient_vectors,
         log_every=lesson.document.log_every,
         log_params=tuple(formula.tex_name(p) for p in lesson.parameter_names),
         log=log,
@@ -200,7 +218,7 @@ def _log_value(value: float) -> str:
     return show_places(value, 3) if abs(value) < 1e6 else f"{value:.4g}"
 
 
-def _why(epochs: list[EpochPage], trace: Trace) -> Why | None:
+def _why(epochs: tuple[EpochPage, ...], trace: Trace) -> Why | None:
     """The first detailed epoch's own numbers, when it is epoch 1, for the 'why' section."""
     if not epochs or epochs[0].epoch != 1:
         return None

@@ -86,13 +86,13 @@ def build(source=None, *, lang: str | None = None, templates: str | Path | None 
         w = lesson.worksheet
         for mode, reveal in (("worksheet", False), ("key", True)):
             sheet = Sheet(w.epochs, frozenset(w.quantities), w.fraction, w.seed, reveal)
-            sheets[mode] = markdown_of(document.assemble(lesson, derivation, run, lang, sheet), mode)[0]
+            sheets[mode] = markdown_of(document.with_sheet(page, lesson, derivation, run, sheet), mode)[0]
     if figures and painter.parallel and "html" in formats:
         # while the other process draws: set the math and the font subset (cached for the real page)
         from .publish.html import to_html
 
         to_html(markdown, title=lesson.title_in(lang), lang=lang, figures={n: "<svg></svg>" for n in planned},
-                labels={"contents": _word(lang, "contents")})
+                labels=_labels(lang))
     pictures = painter.result() if figures else {}
     return Document(lesson, lang, markdown, trace_json(lesson, run, page), pictures, checked,
                     sheets.get("worksheet"), sheets.get("key"))
@@ -140,7 +140,7 @@ def outputs(doc: Document, formats: tuple[str, ...]) -> tuple[dict[str, bytes], 
         f"{doc.name}.json": (json.dumps(doc.trace, indent=2, ensure_ascii=False) + "\n").encode(),
     }
     problems: list[str] = []
-    labels = {"contents": _word(doc.lang, "contents")}
+    labels = _labels(doc.lang)
     title = doc.lesson.title_in(doc.lang)
     texts = {doc.name: (doc.markdown, title)}
     if doc.worksheet is not None:
@@ -165,6 +165,11 @@ def outputs(doc: Document, formats: tuple[str, ...]) -> tuple[dict[str, bytes], 
     return files, problems
 
 
+def _labels(lang: str) -> dict[str, str]:
+    """The page chrome's words; the same for the warm-up page and the real one, so its caches hit."""
+    return {"contents": _word(lang, "contents")}
+
+
 def _word(lang: str, key: str) -> str:
     from .catalog import catalog
 
@@ -179,9 +184,9 @@ def write(files: dict[str, bytes], out: str | Path) -> list[Path]:
     try:
         for name, data in files.items():
             fd, tmp = tempfile.mkstemp(prefix=".explainer-", dir=out)
+            staged.append((tmp, out / name))  # before writing, so a failed write is cleaned up too
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-            staged.append((tmp, out / name))
     except OSError:
         for tmp, _ in staged:
             os.unlink(tmp)
