@@ -146,13 +146,14 @@ def _chain(lhs: str, first_rel: str, sides: list[tuple[E.Expr | str, str]]) -> C
     return Chain(tuple(rows))
 
 
+def _plain(value: Shown, where: str = "") -> E.Num:
+    """A shown value as a number node (``where`` is the term position a worksheet policy may use)."""
+    return E.num(value.value, value.text)
+
+
 def _value_side(value: Fraction) -> tuple[E.Expr, str, Shown]:
     s = shown(value)
-    return E.num(s.value, s.text), s.rel, s
-
-
-def _plain(value: Shown, where: str = "") -> E.Num:
-    return E.num(value.value, value.text)
+    return _plain(s), s.rel, s
 
 
 def _mean_sides(terms: list[E.Expr], n: int, number=_plain, term_number=_plain) -> tuple[list[tuple[E.Expr, str]], Shown]:
@@ -186,10 +187,6 @@ class State:
 
     params: dict
     velocity: dict | None = None
-
-
-def _carry(values: dict[str, Shown]) -> dict[str, E.Num]:
-    return {k: E.num(v.value, v.text) for k, v in values.items()}
 
 
 class PageBuilder:
@@ -251,7 +248,7 @@ class PageBuilder:
         batch = trace.epochs[epoch - 1].batch
         data = self._exact(batch)
         n = len(data[TARGET])
-        param_nums = _carry(state.params)
+        param_nums = {k: _plain(v) for k, v in state.params.items()}
         suffix = "" if batch is None else "B"
         names = {k: E.sym(k, _batch_tex(k, suffix)) for k in data}
         point_names = {k: E.sym(k, _batch_tex(k, suffix, "i")) for k in data}
@@ -333,7 +330,7 @@ class PageBuilder:
             per_point = np.broadcast_to(fn(*columns, *values), columns[0].shape)
             total = shown(to_fraction(math.fsum(per_point.tolist())))
             result = shown(total.value / n)
-            return [(E.mul(E.frac(1, n), E.num(total.value, total.text)), APPROX), (E.num(result.value, result.text), result.rel)], result
+            return [(E.mul(E.frac(1, n), _plain(total)), APPROX), (_plain(result), result.rel)], result
 
         loss_sides, loss_value = mean_sides(loss_fn)
         return loss_sides, loss_value, [mean_sides(g) for g in grad_fns]
@@ -375,7 +372,7 @@ class PageBuilder:
         inputs = {x: E.num(v) for x, v in zip(lesson.inputs, point)}
         general = formula.times_style(formula.substitute(lesson.model.tree, inputs))
         numbers = formula.times_style(formula.substitute(
-            lesson.model.tree, {**inputs, **{p: E.num(s.value, s.text) for p, s in params.items()}}))
+            lesson.model.tree, {**inputs, **{p: _plain(s) for p, s in params.items()}}))
         node, rel, value = _value_side(numbers.evaluate())
         label = ", ".join(show(v) for v in point)
         return Prediction(label, _chain(f"f({label})", "=", [(general, "="), (numbers, "="), (node, rel)]), value)
