@@ -51,13 +51,6 @@ def _hessian_eigenvalues(lesson: Lesson, derivation) -> tuple[list[Fraction], bo
     order = [derivation.symbols[n] for n in (*lesson.inputs, TARGET, *lesson.parameter_names)]
     entries = [[sp.diff(derivation.point_loss, a, b) for b in params] for a in params]
     quadratic = all(not (e.free_symbols & set(params)) for row in entries for e in row)
-    columns = [np.asarray(lesson.column(n), dtype=float) for n in (*lesson.inputs, TARGET)]
-    start = [float(v) for _, v in lesson.parameters]
-    h = np.empty((len(params), len(params)))
-    for i, row in enumerate(entries):
-        for j, e in enumerate(row):
-            fn = sp.lambdify(order, e, modules="numpy")
-            h[i, j] = float(np.mean(np.broadcast_to(fn(*columns, *start), columns[0].shape)))
     if len(params) == 1 and quadratic:
         # one parameter: the curvature is the mean of exact per-point second derivatives
         point = {derivation.symbols[n]: sp.Rational(str(v)) for n, v in lesson.parameters}
@@ -67,6 +60,13 @@ def _hessian_eigenvalues(lesson: Lesson, derivation) -> tuple[list[Fraction], bo
         if values is not None and all(v.is_Rational for v in values):
             total = sum(values, sp.Integer(0)) / lesson.size
             return [Fraction(int(total.p), int(total.q))], quadratic
+    columns = [np.asarray(lesson.column(n), dtype=float) for n in (*lesson.inputs, TARGET)]
+    start = [float(v) for _, v in lesson.parameters]
+    h = np.empty((len(params), len(params)))
+    for i, row in enumerate(entries):
+        for j, e in enumerate(row):
+            fn = sp.lambdify(order, e, modules="numpy")
+            h[i, j] = float(np.mean(np.broadcast_to(fn(*columns, *start), columns[0].shape)))
     return sorted(to_fraction(float(v)) for v in np.linalg.eigvalsh(h)), quadratic
 
 
