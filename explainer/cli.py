@@ -102,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     except ExplainerError as exc:
         print(f"explainer: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except ModuleNotFoundError as exc:  # the project was not installed with its dependencies
+        print(f"explainer: error: the package {exc.name!r} is missing; install the project with "
+              f"pip install \".[pdf]\" (see the README)", file=sys.stderr)
+        return 2
     except OSError as exc:  # an output folder that cannot be written, a full disk
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"explainer: error: {where}{exc.strerror or exc}", file=sys.stderr)

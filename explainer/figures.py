@@ -171,16 +171,23 @@ class Painter:
 
 def _paint_jobs(conn) -> None:
     """The forked painter: warm up matplotlib, then draw the one job it is sent."""
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.figure import Figure
 
-    from . import plots  # noqa: F401  (imported to be warm)
+        from . import plots  # noqa: F401  (imported to be warm)
 
-    Figure()
+        Figure()
+    except BaseException as exc:  # e.g. matplotlib missing: reported by the main process, not here
+        warm_up_failed: BaseException | None = exc
+    else:
+        warm_up_failed = None
     try:
         job = conn.recv()
     except EOFError:
         return
     try:
+        if warm_up_failed is not None:
+            raise warm_up_failed
         conn.send(make(*job))
     except BaseException as exc:  # handed back whole: the main process reports it
         conn.send(exc)

@@ -86,3 +86,15 @@ def test_an_output_folder_that_cannot_be_made_is_one_message(tmp_path, capsys):
     assert main(["build", "--out", str(blocker / "out"), "--format", "md"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("explainer: error: ") and "Traceback" not in err
+
+
+def test_a_missing_dependency_is_one_message(monkeypatch, capsys, tmp_path):
+    from explainer import pipeline
+
+    def no_sympy(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'sympy'", name="sympy")
+
+    monkeypatch.setattr(pipeline, "build", no_sympy)
+    assert main(["build", "--out", str(tmp_path), "--format", "md"]) == 2
+    err = capsys.readouterr().err
+    assert "'sympy' is missing" in err and "Traceback" not in err
